@@ -1,0 +1,131 @@
+/*
+ * conf — the configuration file.
+ *
+ * Every directive is declared once, in the table in conf.c, with its type,
+ * range, default and whether it may repeat.  Parsing, validation, the
+ * defaults, `ferryd --check-config` and the sample-file test all read that
+ * table.  A parse reports every error in the file (as "FILE:LINE: error:
+ * KEY: what was expected"), not only the first.
+ *
+ * A struct ferry_conf is immutable once loaded: a reload builds a new one
+ * and swaps it in, so readers on other threads never see a half-applied
+ * file.  conf_free() releases it and everything it points to.
+ */
+#ifndef FERRY_CONF_H
+#define FERRY_CONF_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "net.h"
+
+struct conf_strs {
+	size_t n;
+	char **v;
+};
+
+struct conf_addrs {
+	size_t n;
+	net_addr *v;
+};
+
+struct conf_cidrs {
+	size_t n;
+	net_cidr *v;
+};
+
+struct conf_user {
+	char *name;
+	char *password;
+};
+
+/* external-ip = PUBLIC[/PRIVATE]; has_private = 0 means "for every relay
+ * address of PUBLIC's family". Ports are 0. */
+struct conf_external {
+	net_addr public_ip;
+	net_addr private_ip;
+	int has_private;
+};
+
+struct ferry_conf {
+	char *path;                        /* the file it was read from */
+
+	/* listeners */
+	struct conf_addrs listen;          /* STUN/TURN, UDP and TCP */
+	struct conf_addrs tls_listen;      /* TURN over TLS and DTLS */
+	struct conf_addrs http_listen;
+	struct conf_addrs https_listen;
+	char *cert;                        /* NULL when unset */
+	char *key;
+	char *tls_ciphers;                 /* NULL: OpenSSL's defaults */
+	char *public_host;                 /* NULL: the Host header's name */
+
+	/* relay */
+	size_t n_external;
+	struct conf_external *external_ip;
+	struct conf_addrs relay_ip;        /* ports 0; never empty after load */
+	int relay_port_min, relay_port_max;
+
+	/* authentication */
+	char *realm;
+	struct conf_strs auth_secret;      /* first one signs */
+	long credential_ttl;               /* seconds */
+	size_t n_users;
+	struct conf_user *users;
+	char *database;
+	int allow_anonymous_stun;          /* boolean */
+	long user_quota;                   /* resolved: 3 * room_max_peers unless set */
+	int strict_expiry;
+	long total_quota;                  /* 0 = none */
+	long max_allocation_lifetime;      /* seconds */
+	long max_bps;                      /* 0 = none */
+
+	/* peer filter: denied_peer holds the built-in list followed by the
+	 * file's own lines (minus loopback when allow_loopback_peers). */
+	struct conf_cidrs denied_peer;
+	struct conf_cidrs allowed_peer;
+	int allow_loopback_peers;
+
+	/* HTTP and signaling */
+	struct conf_strs api_key;
+	char *signaling_secret;            /* NULL: anonymous joins */
+	int auto_create_rooms;
+	long room_max_peers;
+	long reconnect_grace;              /* seconds */
+	long signaling_idle_timeout;       /* seconds */
+	long signaling_queue;              /* messages */
+	long signaling_max_message;        /* bytes */
+	struct conf_strs allowed_origin;   /* empty: any */
+	char *web_root;                    /* NULL: no static files */
+	struct conf_cidrs metrics_allow;
+
+	/* process */
+	long threads;                      /* resolved: >= 1 */
+	char *user_name;
+	char *group_name;
+	int log_level;                     /* enum log_level */
+	char *log_file;                    /* NULL: stderr if foreground, else syslog */
+	char *pid_file;
+};
+
+/* Called for each error; the default (NULL) prints "msg\n" to stderr. */
+typedef void (*conf_error_fn)(void *ctx, const char *msg);
+
+/* Read and validate path.  Returns a new conf, or NULL after reporting
+ * every error through errfn.  Relative paths in the file are taken as they
+ * are (relative to the working directory). */
+struct ferry_conf *conf_load(const char *path, conf_error_fn errfn, void *ctx);
+/* The same from a string; name is used in error messages. */
+struct ferry_conf *conf_load_string(const char *name, const char *text,
+				    conf_error_fn errfn, void *ctx);
+void conf_free(struct ferry_conf *c);
+
+/* Print the effective settings, every key, one per line, in file syntax
+ * (passwords and secrets shown as "(set)"). */
+void conf_print(const struct ferry_conf *c, FILE *out);
+
+/* 1 when a restart is needed to apply b after a (listener or
+ * privilege changes); names the first differing key in what. */
+int conf_needs_restart(const struct ferry_conf *a, const struct ferry_conf *b,
+		       char *what, size_t whatlen);
+
+#endif
