@@ -1,1 +1,37 @@
-/* placeholder */
+/*
+ * listen — the STUN/TURN listening sockets (UDP and TCP).
+ *
+ * listeners_bind() runs on the main thread before privileges are dropped:
+ * for every `listen` address it binds one UDP and one TCP socket per worker
+ * (SO_REUSEPORT), all on the same port; a port of 0 is resolved once, by
+ * the first UDP socket, and reused.  listeners_attach() then puts worker
+ * i's sockets on worker i's event base, feeding its protocol engine.
+ */
+#ifndef FERRY_LISTEN_H
+#define FERRY_LISTEN_H
+
+#include <stddef.h>
+#include "net.h"
+
+struct event_base;
+struct ferry_conf;
+struct srv;
+
+struct listener_set;
+
+/* NULL with err on failure (nothing stays bound). */
+struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
+				    char *err, size_t errlen);
+/* Start serving worker `id`'s sockets on base, feeding srv. */
+int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
+		     struct srv *srv, char *err, size_t errlen);
+/* Stop worker `id`'s sockets and connections; call on that worker's thread
+ * or after it has stopped. */
+void listeners_detach(struct listener_set *ls, int id);
+void listeners_free(struct listener_set *ls);
+
+/* The addresses actually bound (ports resolved), for logs and tests. */
+size_t listeners_count(const struct listener_set *ls);
+const net_addr *listeners_addr(const struct listener_set *ls, size_t i);
+
+#endif

@@ -1,1 +1,305 @@
-int main(void){return 0;}
+/*
+ * ferryd — argv, ordered start-up, signals, and teardown in mirrored order.
+ */
+#include "config.h"
+#include "conf.h"
+#include "listen.h"
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+struct ferry {
+	const char *conf_path;
+	int foreground;
+	struct ferry_conf *conf;
+	struct event_base *base;
+	struct event *sig_term, *sig_int, *sig_hup;
+	struct listener_set *listeners;
+	struct worker **workers;
+	int nworkers;
+	int pid_written;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ferryd [-c FILE] [-f] [--check-config] [--version] [--help]\n"
+		"  -c FILE          configuration file (default %s)\n"
+		"  -f               stay in the foreground and log to stderr\n"
+		"  --check-config   validate the file, print the effective settings, exit\n"
+		"  --version        print the version and exit\n"
+		"  --help           print this help and exit\n",
+		conf_default_path());
+}
+
+/* Configuration errors go to stderr at start-up and to the log on reload. */
+static void conf_err_stderr(void *ctx, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void conf_err_log(void *ctx, const char *msg)
+{
+	log_error("config", NULL, "%s", msg);
+}
+
+static int open_log(const struct ferry_conf *c, int foreground)
+{
+	char err[256];
+	const char *target = c->log_file ? c->log_file
+				: foreground ? "stderr" : "syslog";
+
+	if (log_open(target, err, sizeof(err)) < 0) {
+		log_error("log", NULL, "%s", err);
+		return -1;
+	}
+	log_set_level(c->log_level);
+	return 0;
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct ferry *f = arg;
+
+	log_info("ferryd", NULL, "%s received, stopping", strsignal((int)sig));
+	event_base_loopbreak(f->base);
+}
+
+/* SIGHUP: the new file goes through the same validation as at start-up; a
+ * file with any error is rejected whole and the running settings stay. */
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct ferry *f = arg;
+	struct ferry_conf *nc, *old;
+	char what_changed[128];
+
+	log_info("ferryd", NULL, "SIGHUP: reloading %s", f->conf_path);
+	nc = conf_load(f->conf_path, conf_err_log, NULL);
+	if (!nc) {
+		log_error("ferryd", NULL, "reload rejected: %s has errors; "
+			  "keeping the running settings", f->conf_path);
+		return;
+	}
+	if (conf_needs_restart(f->conf, nc, what_changed, sizeof(what_changed)))
+		log_warn("ferryd", NULL, "reload: %s changed; it takes effect "
+			 "only after a restart", what_changed);
+	if ((nc->log_file == NULL) != (f->conf->log_file == NULL) ||
+	    (nc->log_file && strcmp(nc->log_file, f->conf->log_file) != 0))
+		open_log(nc, f->foreground);
+	log_set_level(nc->log_level);
+	workers_set_conf(f->workers, f->nworkers, nc);
+	old = f->conf;
+	f->conf = nc;
+	conf_free(old);
+	log_info("ferryd", NULL, "reload done");
+}
+
+/* Without -f: fork, and let the parent exit only once the child reports
+ * that start-up succeeded (0) or failed (1), so that an init script or a
+ * shell sees the real outcome. */
+static int detach(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c = 1;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void report_ready(int *ready_fd, char status)
+{
+	int devnull;
+
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, &status, 1) < 0)
+		status = 1;
+	close(*ready_fd);
+	*ready_fd = -1;
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+}
+
+static int write_pid_file(struct ferry *f)
+{
+	char buf[32];
+	int fd, n;
+
+	if (!f->conf->pid_file)
+		return 0;
+	fd = open(f->conf->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("ferryd", NULL, "cannot write pid file %s: %s",
+			  f->conf->pid_file, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	f->pid_written = 1;
+	return 0;
+}
+
+static int start(struct ferry *f)
+{
+	char err[512], a[NET_ADDRSTRLEN];
+	size_t i;
+
+	f->base = event_base_new();
+	if (!f->base) {
+		log_error("ferryd", NULL, "cannot create the event loop");
+		return -1;
+	}
+	f->nworkers = (int)f->conf->threads;
+	f->listeners = listeners_bind(f->conf, f->nworkers, err, sizeof(err));
+	if (!f->listeners) {
+		log_error("listen", NULL, "%s", err);
+		return -1;
+	}
+	f->workers = workers_new(f->nworkers, f->listeners, f->conf, err, sizeof(err));
+	if (!f->workers || workers_start(f->workers, f->nworkers, err, sizeof(err)) < 0) {
+		log_error("worker", NULL, "%s", err);
+		return -1;
+	}
+	for (i = 0; i < listeners_count(f->listeners); i++)
+		log_info("listen", NULL, "STUN/TURN on udp and tcp %s",
+			 net_fmt(&listeners_addr(f->listeners, i)->u.sa, a, sizeof(a)));
+
+	f->sig_term = evsignal_new(f->base, SIGTERM, on_stop, f);
+	f->sig_int = evsignal_new(f->base, SIGINT, on_stop, f);
+	f->sig_hup = evsignal_new(f->base, SIGHUP, on_reload, f);
+	if (evsignal_add(f->sig_term, NULL) || evsignal_add(f->sig_int, NULL) ||
+	    evsignal_add(f->sig_hup, NULL)) {
+		log_error("ferryd", NULL, "cannot install signal handlers");
+		return -1;
+	}
+	return write_pid_file(f);
+}
+
+/* Everything start() did, undone in reverse order; safe after a partial
+ * start. */
+static void stop(struct ferry *f)
+{
+	if (f->sig_hup)
+		event_free(f->sig_hup);
+	if (f->sig_int)
+		event_free(f->sig_int);
+	if (f->sig_term)
+		event_free(f->sig_term);
+	if (f->workers) {
+		workers_stop(f->workers, f->nworkers);
+		workers_free(f->workers, f->nworkers);
+	}
+	listeners_free(f->listeners);
+	if (f->pid_written)
+		unlink(f->conf->pid_file);
+	if (f->base)
+		event_base_free(f->base);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ferry f = { .conf_path = NULL };
+	int check = 0, opt, rc = 1, ready_fd = -1;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:fh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': f.conf_path = optarg; break;
+		case 'f': f.foreground = 1; break;
+		case 'C': check = 1; break;
+		case 'V': printf("ferryd %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		case ':':
+			fprintf(stderr, "ferryd: option -%c needs an argument\n", optopt);
+			return 1;
+		default:
+			fprintf(stderr, "ferryd: unknown option %s (see ferryd --help)\n",
+				argv[optind - 1]);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ferryd: unexpected argument %s (see ferryd --help)\n",
+			argv[optind]);
+		return 1;
+	}
+	if (!f.conf_path)
+		f.conf_path = conf_default_path();
+
+	f.conf = conf_load(f.conf_path, conf_err_stderr, NULL);
+	if (!f.conf) {
+		fprintf(stderr, "ferryd: %s has errors; not starting\n", f.conf_path);
+		return 1;
+	}
+	if (check) {
+		conf_print(f.conf, stdout);
+		conf_free(f.conf);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	if (!f.foreground && detach(&ready_fd) < 0) {
+		fprintf(stderr, "ferryd: cannot detach: %s\n", strerror(errno));
+		return 1;
+	}
+	if (open_log(f.conf, f.foreground) < 0)
+		goto out;
+	if (start(&f) < 0)
+		goto out;
+	log_info("ferryd", NULL, "ferry %s started (%d worker%s)", PACKAGE_VERSION,
+		 f.nworkers, f.nworkers == 1 ? "" : "s");
+	report_ready(&ready_fd, 0);
+	event_base_loop(f.base, EVLOOP_NO_EXIT_ON_EMPTY);
+	rc = 0;
+	log_info("ferryd", NULL, "stopped");
+out:
+	stop(&f);
+	report_ready(&ready_fd, (char)rc);
+	conf_free(f.conf);
+	log_close();
+	return rc;
+}

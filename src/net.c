@@ -310,7 +310,10 @@ static int new_socket(const net_addr *addr, int type, int reuseport,
 			 net_fmt(&addr->u.sa, a, sizeof(a)), strerror(errno));
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* On UDP, SO_REUSEADDR would let another socket bind the same port
+	 * unnoticed; on TCP it only allows restarting over TIME_WAIT. */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (reuseport &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
 		snprintf(err, errlen, "SO_REUSEPORT on %s: %s",
