@@ -1,1 +1,7 @@
-int main(void){return 0;}
+/* ferryctl — manage ferry's database; everything lives in ctl.c. */
+#include "ctl.h"
+
+int main(int argc, char **argv)
+{
+	return ctl_main(argc, argv);
+}
