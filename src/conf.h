@@ -128,4 +128,28 @@ void conf_print(const struct ferry_conf *c, FILE *out);
 int conf_needs_restart(const struct ferry_conf *a, const struct ferry_conf *b,
 		       char *what, size_t whatlen);
 
+/* FERRY_SYSCONFDIR "/ferry/ferryd.conf", what -c defaults to. */
+const char *conf_default_path(void);
+
+/* The name of the i-th key of the directive table, in table order, or NULL
+ * when i is past the end; lets tests check etc/ferryd.conf and the man page
+ * against the table.  The strings are static. */
+const char *conf_key_name(size_t i);
+
+/* All the table says about the i-th key, for listings and tests.  Returns
+ * 0, or -1 when i is past the end.  The strings are static. */
+struct conf_key_info {
+	const char *name;
+	const char *help;       /* one line */
+	/* The default as written in the file, values separated by spaces for
+	 * a repeatable key; NULL: none.  When computed is set, a description
+	 * of how the default is found instead. */
+	const char *def;
+	int computed;
+	int repeatable;
+	int secret;             /* never printed */
+	int needs_restart;      /* a change is not applied by a reload */
+};
+int conf_key_info(size_t i, struct conf_key_info *out);
+
 #endif
