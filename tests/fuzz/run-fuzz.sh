@@ -1,0 +1,111 @@
+#!/bin/sh
+# run-fuzz.sh TARGET [SECONDS] — fuzz one codec with libFuzzer.
+#
+# Builds tests/fuzz/fuzz_TARGET.c with clang's libFuzzer, ASan and UBSan
+# into a temporary directory, runs it for SECONDS (default $FUZZ_SECONDS,
+# else 60) on a copy of tests/fuzz/corpus/TARGET with tests/fuzz/TARGET.dict
+# when there is one, and prints one TAP test. On a crash, leak or timeout
+# the reproducer is copied to tests/artifacts/fuzz/ (replay it with
+# tests/fuzz/replay_TARGET FILE) and the script exits 1.
+#
+# Works from any directory: the source tree is found from this script's
+# path. CLANG overrides the compiler (default /usr/bin/clang); the fuzzer
+# runtime comes from Debian's libclang-rt-14-dev.
+set -u
+
+usage() {
+	echo "usage: $0 TARGET [SECONDS]   (TARGET: stun, ws, jwt)" >&2
+	exit 2
+}
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
+target=$1
+secs=${2:-${FUZZ_SECONDS:-60}}
+case $secs in
+''|*[!0-9]*) usage ;;
+esac
+
+here=$(cd "$(dirname "$0")" && pwd) || exit 2
+top=$(cd "$here/../.." && pwd) || exit 2
+
+# The project sources each target links, relative to the top of the tree.
+# A new target needs a line here (extra_libs for libraries beyond
+# libcrypto, libssl and libjansson) and its fuzz_NAME.c and corpus/NAME/.
+extra_libs=""
+case $target in
+stun)	srcs="src/stun.c" ;;
+ws)	srcs="src/ws.c src/util.c" ;;
+jwt)	srcs="src/jwt.c src/util.c" ;;
+*)	usage ;;
+esac
+
+name="fuzz $target for $secs s"
+# Show the sanitizer's report from its first line (where the stack trace
+# is), else the end of the log.
+fail() {
+	echo "not ok 1 - $name"
+	if [ $# -gt 0 ]; then
+		first=$(grep -n -m1 -E 'ERROR: |runtime error|deadly signal|Timeout|out-of-memory' "$1" | cut -d: -f1)
+		if [ -n "$first" ]; then
+			sed -n "${first},$((first + 30))p" "$1"
+		else
+			tail -n 30 "$1"
+		fi | sed 's/^/# /'
+	fi
+	echo "1..1"
+	exit 1
+}
+
+clang=${CLANG:-/usr/bin/clang}
+if [ ! -x "$clang" ]; then
+	echo "ok 1 - $name # SKIP $clang not found"
+	echo "1..1"
+	exit 0
+fi
+[ -f "$here/fuzz_$target.c" ] || fail
+[ -d "$here/corpus/$target" ] || fail
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-fuzz-$target.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+sources=""
+for s in $srcs; do
+	sources="$sources $top/$s"
+done
+
+# shellcheck disable=SC2086 # word splitting of the source list is wanted
+if ! "$clang" -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -g -O1 \
+	-I "$top/src" "$here/fuzz_$target.c" $sources \
+	-o "$tmp/fuzz_$target" -lcrypto -lssl $extra_libs -ljansson \
+	>"$tmp/build.log" 2>&1; then
+	echo "# build failed"
+	fail "$tmp/build.log"
+fi
+
+mkdir -p "$tmp/corpus" "$tmp/artifacts"
+cp -R "$here/corpus/$target/." "$tmp/corpus/"
+dict=""
+[ -f "$here/$target.dict" ] && dict="-dict=$here/$target.dict"
+
+# shellcheck disable=SC2086
+(cd "$tmp" && "./fuzz_$target" -max_total_time="$secs" -timeout=25 \
+	-print_final_stats=1 -artifact_prefix="$tmp/artifacts/" $dict \
+	corpus) >"$tmp/fuzz.log" 2>&1
+rc=$?
+
+if [ $rc -ne 0 ] || [ -n "$(ls -A "$tmp/artifacts")" ]; then
+	dest="$top/tests/artifacts/fuzz"
+	mkdir -p "$dest"
+	for f in "$tmp/artifacts"/*; do
+		[ -f "$f" ] || continue
+		cp "$f" "$dest/$target-$(basename "$f")"
+		echo "# reproducer: $dest/$target-$(basename "$f")"
+	done
+	fail "$tmp/fuzz.log"
+fi
+
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/fuzz.log")
+echo "ok 1 - $name"
+echo "# ${runs:-?} inputs executed"
+echo "1..1"
