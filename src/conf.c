@@ -154,6 +154,9 @@ static const struct directive directives[] = {
 	  OFF(max_allocation_lifetime), 0 },
 	{ "max-bps", CT_INT, 0, 0, 2147483647L, 0, "0",
 	  "relayed bytes per second per allocation (0 = none)", OFF(max_bps), 0 },
+	{ "tcp-idle-timeout", CT_INT, 0, 1, 3600, 0, "30",
+	  "seconds a TCP/TLS client without an allocation may stay silent",
+	  OFF(tcp_idle_timeout), 0 },
 
 	/* peer filter */
 	{ "denied-peer", CT_CIDR, F_REPEAT | F_DERIVED, 0, 0, 0,

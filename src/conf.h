@@ -78,6 +78,7 @@ struct ferry_conf {
 	long total_quota;                  /* 0 = none */
 	long max_allocation_lifetime;      /* seconds */
 	long max_bps;                      /* 0 = none */
+	long tcp_idle_timeout;             /* seconds, for connections without an allocation */
 
 	/* peer filter: denied_peer holds the built-in list followed by the
 	 * file's own lines (minus loopback when allow_loopback_peers). */

@@ -20,9 +20,6 @@
 #define RECV_BATCH 16
 /* The largest UDP payload; anything truncated to fit is dropped. */
 #define RECV_SLOT 65536
-/* A TCP client that sends nothing for this long, and holds no allocation,
- * is disconnected. */
-#define TCP_IDLE_SECONDS 30
 /* Bytes queued towards one TCP client before further output is dropped
  * (TURN data is unreliable; a client that does not read loses it). */
 #define TCP_OUT_LIMIT (1024 * 1024)
@@ -41,6 +38,7 @@ struct udp_sock {
 struct tcp_conn {
 	struct srv_transport t;        /* first */
 	struct bufferevent *bev;
+	int busy;                      /* holds an allocation: no idle timeout */
 	net_addr peer, local;
 	struct worker_io *io;
 	struct tcp_conn *prev, *next;
@@ -252,6 +250,23 @@ static void tcp_close(struct srv_transport *t)
 		c->closing = -1;       /* flushing, see tcp_written */
 }
 
+static void tcp_set_idle(struct tcp_conn *c)
+{
+	struct timeval idle = { srv_conf(c->io->srv)->tcp_idle_timeout, 0 };
+
+	bufferevent_set_timeouts(c->bev, c->busy ? NULL : &idle, NULL);
+}
+
+/* An allocation lives as long as its lifetime says, not as long as the
+ * client keeps talking: the engine lifts the idle timeout meanwhile. */
+static void tcp_set_busy(struct srv_transport *t, int busy)
+{
+	struct tcp_conn *c = (struct tcp_conn *)t;
+
+	c->busy = busy;
+	tcp_set_idle(c);
+}
+
 static void tcp_written(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
@@ -312,7 +327,6 @@ static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
 	for (i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		struct timeval idle = { TCP_IDLE_SECONDS, 0 };
 		struct tcp_conn *c;
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -326,12 +340,13 @@ static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
 		c->t.kind = SRV_TCP;
 		c->t.send = tcp_send;
 		c->t.close = tcp_close;
+		c->t.set_busy = tcp_set_busy;
 		c->io = io;
 		net_addr_from_sa(&c->peer, (struct sockaddr *)&ss);
 		net_local_addr(fd, &c->local);
 		c->bev = bufferevent_socket_new(io->base, fd, BEV_OPT_CLOSE_ON_FREE);
 		bufferevent_setcb(c->bev, tcp_readable, tcp_written, tcp_event, c);
-		bufferevent_set_timeouts(c->bev, &idle, NULL);
+		tcp_set_idle(c);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 		c->next = io->conns;
 		if (io->conns)

@@ -2,9 +2,14 @@
  * ferryd — argv, ordered start-up, signals, and teardown in mirrored order.
  */
 #include "config.h"
+#include "auth.h"
 #include "conf.h"
+#include "dbsync.h"
 #include "listen.h"
 #include "log.h"
+#include "relay.h"
+#include "server.h"
+#include "store.h"
 #include "util.h"
 #include "worker.h"
 
@@ -27,6 +32,10 @@ struct ferry {
 	struct ferry_conf *conf;
 	struct event_base *base;
 	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *db_poll;
+	struct store *store;
+	struct auth *auth;
+	struct relay_pool *pool;
 	struct listener_set *listeners;
 	struct worker **workers;
 	int nworkers;
@@ -70,6 +79,40 @@ static int open_log(const struct ferry_conf *c, int foreground)
 	return 0;
 }
 
+static void recheck_job(struct worker *w, void *arg)
+{
+	srv_recheck_revocations(worker_srv(w));
+}
+
+/* Credentials from the file and the database into auth; allocations of
+ * users revoked meanwhile end. */
+static void sync_credentials(struct ferry *f)
+{
+	char err[256];
+	int i;
+
+	if (dbsync_publish(f->auth, f->conf, f->store, err, sizeof(err)) < 0) {
+		log_error("store", NULL, "cannot read credentials: %s", err);
+		return;
+	}
+	for (i = 0; f->workers && i < f->nworkers; i++)
+		worker_post(f->workers[i], recheck_job, NULL);
+}
+
+/* Once a second: has another process (ferryctl) changed the database? */
+static void on_db_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct ferry *f = arg;
+	int changed = store_changed(f->store);
+
+	if (changed == 1) {
+		log_info("store", NULL, "database changed, reloading credentials");
+		sync_credentials(f);
+	} else if (changed < 0) {
+		log_error("store", NULL, "cannot poll the database");
+	}
+}
+
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct ferry *f = arg;
@@ -104,6 +147,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	old = f->conf;
 	f->conf = nc;
 	conf_free(old);
+	sync_credentials(f);
 	log_info("ferryd", NULL, "reload done");
 }
 
@@ -186,13 +230,27 @@ static int start(struct ferry *f)
 		log_error("ferryd", NULL, "cannot create the event loop");
 		return -1;
 	}
+	f->store = store_open(f->conf->database, err, sizeof(err));
+	if (!f->store) {
+		log_error("store", NULL, "%s", err);
+		return -1;
+	}
+	f->auth = auth_new();
+	if (dbsync_publish(f->auth, f->conf, f->store, err, sizeof(err)) < 0) {
+		log_error("store", NULL, "cannot read credentials: %s", err);
+		return -1;
+	}
+	f->pool = relay_pool_new(f->conf);
 	f->nworkers = (int)f->conf->threads;
 	f->listeners = listeners_bind(f->conf, f->nworkers, err, sizeof(err));
 	if (!f->listeners) {
 		log_error("listen", NULL, "%s", err);
 		return -1;
 	}
-	f->workers = workers_new(f->nworkers, f->listeners, f->conf, err, sizeof(err));
+	struct srv_env env = {
+		.conf = f->conf, .auth = f->auth, .pool = f->pool,
+	};
+	f->workers = workers_new(f->nworkers, f->listeners, &env, err, sizeof(err));
 	if (!f->workers || workers_start(f->workers, f->nworkers, err, sizeof(err)) < 0) {
 		log_error("worker", NULL, "%s", err);
 		return -1;
@@ -204,8 +262,10 @@ static int start(struct ferry *f)
 	f->sig_term = evsignal_new(f->base, SIGTERM, on_stop, f);
 	f->sig_int = evsignal_new(f->base, SIGINT, on_stop, f);
 	f->sig_hup = evsignal_new(f->base, SIGHUP, on_reload, f);
+	f->db_poll = event_new(f->base, -1, EV_PERSIST, on_db_poll, f);
+	struct timeval second = { 1, 0 };
 	if (evsignal_add(f->sig_term, NULL) || evsignal_add(f->sig_int, NULL) ||
-	    evsignal_add(f->sig_hup, NULL)) {
+	    evsignal_add(f->sig_hup, NULL) || event_add(f->db_poll, &second)) {
 		log_error("ferryd", NULL, "cannot install signal handlers");
 		return -1;
 	}
@@ -216,6 +276,8 @@ static int start(struct ferry *f)
  * start. */
 static void stop(struct ferry *f)
 {
+	if (f->db_poll)
+		event_free(f->db_poll);
 	if (f->sig_hup)
 		event_free(f->sig_hup);
 	if (f->sig_int)
@@ -227,6 +289,9 @@ static void stop(struct ferry *f)
 		workers_free(f->workers, f->nworkers);
 	}
 	listeners_free(f->listeners);
+	relay_pool_free(f->pool);
+	auth_free(f->auth);
+	store_close(f->store);
 	if (f->pid_written)
 		unlink(f->conf->pid_file);
 	if (f->base)

@@ -1,14 +1,18 @@
 /*
  * server — the STUN/TURN protocol engine of one worker; see server.h.
  *
- * srv_input() is the only way in.  It validates the message, answers what
- * is wrong with the request itself (400, 420), and dispatches by method.
+ * srv_input() is the only way in: it tells ChannelData from STUN, validates
+ * the message, answers what is wrong with the request itself (400, 420),
+ * authenticates (RFC 8489 §9.2) and dispatches by method to Binding here
+ * or to the TURN handlers in turn.c.
  */
 #include "config.h"
-#include "server.h"
+#include "request.h"
 #include "conf.h"
 #include "log.h"
-#include "stun.h"
+#include "relay.h"
+#include "stats.h"
+#include "turn.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -17,126 +21,284 @@
 #define SOFTWARE "ferry/" PACKAGE_VERSION
 #define MAX_UNKNOWN 16
 
-struct srv {
-	const struct ferry_conf *conf;
-	/* Responses are built here: one buffer per worker, no allocation. */
-	uint8_t out[65536 + 64];
-};
+/* PASSWORD-ALGORITHMS as this server offers it: MD5 (1) and SHA-256 (2),
+ * neither with parameters (RFC 8489 §14.11, §18.5). */
+static const uint8_t password_algorithms[8] = { 0, 1, 0, 0, 0, 2, 0, 0 };
 
-struct srv *srv_new(const struct ferry_conf *conf)
+struct srv *srv_new(const struct srv_env *env)
 {
 	struct srv *s = xcalloc(1, sizeof(*s));
 
-	s->conf = conf;
+	s->env = *env;
+	s->mono = mono_ms;
+	s->wall = wall_s;
+	s->turn = turn_new(s);
 	return s;
 }
 
 void srv_free(struct srv *s)
 {
+	if (!s)
+		return;
+	turn_free(s->turn);
 	free(s);
 }
 
 void srv_set_conf(struct srv *s, const struct ferry_conf *conf)
 {
-	s->conf = conf;
+	s->env.conf = conf;
+}
+
+const struct ferry_conf *srv_conf(const struct srv *s)
+{
+	return s->env.conf;
+}
+
+void srv_set_clock(struct srv *s, uint64_t (*mono)(void), time_t (*wall)(void))
+{
+	s->mono = mono;
+	s->wall = wall;
 }
 
 void srv_conn_closed(struct srv *s, struct srv_transport *t)
 {
-	(void)s;
-	(void)t;
+	turn_conn_closed(s->turn, t);
 }
 
-/* A request being answered: where it came from and what it said. */
-struct req {
-	struct srv *s;
-	struct srv_transport *t;
-	const net_addr *local;
-	const net_addr *client;
-	const struct stun_msg *m;
-	struct stun_builder b;
-};
+void srv_tick(struct srv *s)
+{
+	turn_tick(s->turn);
+}
 
-static void reply_begin(struct req *r, enum stun_class cls)
+void srv_recheck_revocations(struct srv *s)
+{
+	turn_recheck_revocations(s->turn);
+}
+
+size_t srv_allocations(const struct srv *s)
+{
+	return turn_count(s->turn);
+}
+
+void req_begin(struct request *r, enum stun_class cls)
 {
 	stun_build_init(&r->b, r->s->out, sizeof(r->s->out),
 			stun_type(r->m->method, cls), r->m->tid);
 }
 
-/* SOFTWARE and, when the request carried one, FINGERPRINT; then send. */
-static void reply_send(struct req *r)
+size_t req_send(struct request *r)
 {
 	stun_build_attr(&r->b, STUN_ATTR_SOFTWARE, SOFTWARE, strlen(SOFTWARE));
+	if (r->authed) {
+		if (r->mi_sha256)
+			stun_build_integrity_sha256(&r->b, r->key, r->keylen);
+		else
+			stun_build_integrity(&r->b, r->key, r->keylen);
+	}
 	if (r->m->fp_off >= 0)
 		stun_build_fingerprint(&r->b);
 	r->t->send(r->t, r->local, r->client, r->b.buf, r->b.len);
+	return r->b.len;
 }
 
-static void reply_error(struct req *r, int code)
+void req_error(struct request *r, int code)
 {
-	reply_begin(r, STUN_CLASS_ERROR);
+	req_begin(r, STUN_CLASS_ERROR);
 	stun_build_error(&r->b, code, NULL);
-	reply_send(r);
+	req_send(r);
 }
 
-static void handle_binding(struct req *r)
+/* 401 or 438: REALM, a fresh NONCE and the algorithms we offer.  Never
+ * integrity-protected: the client has not proven who it is. */
+static void challenge(struct request *r, int code, enum stat_id why)
 {
-	if (!r->s->conf->allow_anonymous_stun) {
-		/* Binding with credentials arrives with the TURN
-		 * authentication; until then a closed server refuses. */
-		reply_begin(r, STUN_CLASS_ERROR);
-		stun_build_error(&r->b, 401, NULL);
-		stun_build_attr(&r->b, STUN_ATTR_REALM, r->s->conf->realm,
-				strlen(r->s->conf->realm));
-		reply_send(r);
-		return;
+	const struct ferry_conf *c = r->s->env.conf;
+	char nonce[AUTH_NONCE_MAX];
+	size_t n = auth_nonce_make(r->s->env.auth, &r->client->u.sa,
+				   r->s->wall(), nonce);
+
+	stat_add(r->s->env.stats, why, 1);
+	r->authed = 0;
+	req_begin(r, STUN_CLASS_ERROR);
+	stun_build_error(&r->b, code, NULL);
+	stun_build_attr(&r->b, STUN_ATTR_REALM, c->realm, strlen(c->realm));
+	stun_build_attr(&r->b, STUN_ATTR_NONCE, nonce, n);
+	stun_build_attr(&r->b, STUN_ATTR_PASSWORD_ALGORITHMS, password_algorithms,
+			sizeof(password_algorithms));
+	req_send(r);
+}
+
+static void refuse(struct request *r, int code, enum stat_id why)
+{
+	stat_add(r->s->env.stats, why, 1);
+	r->authed = 0;
+	req_error(r, code);
+}
+
+/*
+ * The long-term credential mechanism, server side (RFC 8489 §9.2.4).
+ * Returns 0 with r->key set when the request is authentic, or -1 after
+ * answering it.
+ */
+static int authenticate(struct request *r)
+{
+	const struct stun_msg *m = r->m;
+	struct srv *s = r->s;
+	const struct stun_attr *mi = stun_find(m, STUN_ATTR_MESSAGE_INTEGRITY_SHA256);
+	const struct stun_attr *user = stun_find(m, STUN_ATTR_USERNAME);
+	const struct stun_attr *uhash = stun_find(m, STUN_ATTR_USERHASH);
+	const struct stun_attr *realm = stun_find(m, STUN_ATTR_REALM);
+	const struct stun_attr *nonce = stun_find(m, STUN_ATTR_NONCE);
+	const struct stun_attr *algs = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHMS);
+	const struct stun_attr *alg = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHM);
+	enum auth_result res;
+	int use_sha256_key = 0;
+	size_t i;
+
+	r->mi_sha256 = mi != NULL;
+	if (!mi)
+		mi = stun_find(m, STUN_ATTR_MESSAGE_INTEGRITY);
+	if (!mi) {
+		challenge(r, 401, ST_AUTH_FAIL_MISSING);
+		return -1;
 	}
-	reply_begin(r, STUN_CLASS_SUCCESS);
+	if ((!user && !uhash) || !realm || !nonce) {
+		refuse(r, 400, ST_AUTH_FAIL_BAD_REQUEST);
+		return -1;
+	}
+	if (auth_nonce_check(s->env.auth, &r->client->u.sa, (const char *)nonce->value,
+			     nonce->len, s->wall()) != 0) {
+		challenge(r, 438, ST_AUTH_FAIL_STALE_NONCE);
+		return -1;
+	}
+	/* Our nonces announce password algorithms, so a client that knows
+	 * RFC 8489 echoes our list and picks one; one that does not sends
+	 * neither and gets MD5.  Anything in between is malformed. */
+	if ((algs == NULL) != (alg == NULL)) {
+		refuse(r, 400, ST_AUTH_FAIL_BAD_REQUEST);
+		return -1;
+	}
+	if (alg) {
+		uint16_t which;
+		if (algs->len != sizeof(password_algorithms) ||
+		    memcmp(algs->value, password_algorithms, algs->len) != 0 ||
+		    alg->len < 4 || stun_attr_u16(alg, &which) != 0 ||
+		    (which != 1 && which != 2)) {
+			refuse(r, 400, ST_AUTH_FAIL_BAD_REQUEST);
+			return -1;
+		}
+		use_sha256_key = which == 2;
+	}
+	if (user)
+		res = auth_lookup(s->env.auth, (const char *)user->value, user->len,
+				  (const char *)realm->value, realm->len, s->wall(),
+				  &r->keys);
+	else if (uhash->len == 32)
+		res = auth_lookup_userhash(s->env.auth, uhash->value,
+					   (const char *)realm->value, realm->len,
+					   &r->keys);
+	else
+		res = AUTH_BAD_NAME;
+	if (res != AUTH_OK) {
+		log_debug("auth", &r->client->u.sa, "refused: %s", auth_result_name(res));
+		challenge(r, 401, res == AUTH_EXPIRED ? ST_AUTH_FAIL_EXPIRED
+				: res == AUTH_REVOKED ? ST_AUTH_FAIL_REVOKED
+				: ST_AUTH_FAIL_UNKNOWN_USER);
+		return -1;
+	}
+	for (i = 0; i < r->keys.n; i++) {
+		const uint8_t *key = use_sha256_key ? r->keys.k[i].sha256 : r->keys.k[i].md5;
+		size_t keylen = use_sha256_key ? 32 : 16;
+		int bad = r->mi_sha256 ? stun_check_integrity_sha256(m, key, keylen)
+				       : stun_check_integrity(m, key, keylen);
+		if (!bad) {
+			r->key = key;
+			r->keylen = keylen;
+			r->authed = 1;
+			return 0;
+		}
+	}
+	log_debug("auth", &r->client->u.sa, "refused: bad MESSAGE-INTEGRITY for %s",
+		  r->keys.name);
+	challenge(r, 401, ST_AUTH_FAIL_INTEGRITY);
+	return -1;
+}
+
+static void handle_binding(struct request *r)
+{
+	stat_add(r->s->env.stats, ST_REQ_BINDING, 1);
+	if (!r->s->env.conf->allow_anonymous_stun && authenticate(r) < 0)
+		return;
+	req_begin(r, STUN_CLASS_SUCCESS);
 	stun_build_xor_addr(&r->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->client->u.sa);
-	reply_send(r);
+	req_send(r);
+}
+
+static int is_turn_method(uint16_t method)
+{
+	return method == STUN_METHOD_ALLOCATE || method == STUN_METHOD_REFRESH ||
+	       method == STUN_METHOD_CREATE_PERMISSION ||
+	       method == STUN_METHOD_CHANNEL_BIND;
 }
 
 int srv_input(struct srv *s, struct srv_transport *t, const net_addr *local,
 	      const net_addr *client, const uint8_t *buf, size_t len)
 {
-	int stream = t->kind == SRV_TCP || t->kind == SRV_TLS;
 	struct stun_msg m;
-	struct req r = { .s = s, .t = t, .local = local, .client = client, .m = &m };
+	struct request r = { .s = s, .t = t, .local = local, .client = client, .m = &m };
 	uint16_t unknown[MAX_UNKNOWN];
 	size_t nunknown;
 	int rc;
 
+	/* ChannelData starts with 0b01; STUN with 0b00 (RFC 8656 §12). */
+	if (len >= 4 && (buf[0] & 0xC0) == 0x40) {
+		turn_channel_data(s->turn, t, local, client, buf, len);
+		return 0;
+	}
 	rc = stun_parse(buf, len, &m);
 	if (rc < 0) {
 		log_debug("stun", &client->u.sa, "dropped: %s", stun_strerror(rc));
-		/* On a stream a frame that is not STUN means we have lost
-		 * the message boundaries. */
-		return stream ? -1 : 0;
+		/* On a stream a frame that is not STUN means the message
+		 * boundaries are lost. */
+		return srv_stream(t) ? -1 : 0;
 	}
 	if (m.fp_off >= 0 && stun_check_fingerprint(&m) != 0) {
 		log_debug("stun", &client->u.sa, "dropped: bad FINGERPRINT");
 		return 0;
 	}
+	if (m.cls == STUN_CLASS_INDICATION) {
+		if (m.method == STUN_METHOD_SEND) {
+			stat_add(s->env.stats, ST_IND_SEND, 1);
+			turn_send_indication(s->turn, t, local, client, &m);
+		}
+		return 0;       /* Binding indications are keep-alives */
+	}
 	if (m.cls != STUN_CLASS_REQUEST)
-		return 0;       /* indications and stray responses: nothing to say */
+		return 0;       /* stray responses: nothing to say */
 
 	nunknown = stun_unknown_required(&m, unknown, MAX_UNKNOWN);
 	if (nunknown > 0) {
-		reply_begin(&r, STUN_CLASS_ERROR);
+		req_begin(&r, STUN_CLASS_ERROR);
 		stun_build_error(&r.b, 420, NULL);
 		stun_build_unknown(&r.b, unknown,
 				   nunknown < MAX_UNKNOWN ? nunknown : MAX_UNKNOWN);
-		reply_send(&r);
+		req_send(&r);
 		return 0;
 	}
-	switch (m.method) {
-	case STUN_METHOD_BINDING:
+	if (m.method == STUN_METHOD_BINDING) {
 		handle_binding(&r);
-		break;
-	default:
+	} else if (is_turn_method(m.method)) {
+		/* A retransmission gets the answer already given (RFC 8656
+		 * §7.2 for Allocate; harmless for the others). */
+		if (turn_retransmission(s->turn, t, local, client, &m))
+			return 0;
+		if (authenticate(&r) < 0)
+			return 0;
+		turn_request(s->turn, &r);
+	} else {
+		stat_add(s->env.stats, ST_REQ_OTHER, 1);
 		log_debug("stun", &client->u.sa, "unknown method 0x%03x", m.method);
-		reply_error(&r, 400);
-		break;
+		req_error(&r, 400);
 	}
 	return 0;
 }

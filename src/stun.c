@@ -72,7 +72,7 @@ static const char *const err_text[] = {
 	[-STUN_E_BAD_VALUE]	= "attribute value out of range",
 	[-STUN_E_INTEGRITY]	= "message integrity check failed",
 	[-STUN_E_FINGERPRINT]	= "fingerprint check failed",
-	[-STUN_E_CHANNEL]	= "channel number outside 0x4000-0x4FFF",
+	[-STUN_E_CHANNEL]	= "channel number outside 0x4000-0x7FFF",
 	[-STUN_E_CRYPTO]	= "cryptographic library failure",
 	[-STUN_E_ARG]		= "invalid argument",
 };
@@ -1091,10 +1091,6 @@ int stun_frame_len(const uint8_t *buf, size_t avail, size_t max)
 		total = STUN_HEADER_LEN + (size_t)get16(buf + 2);
 		break;
 	case 1:
-		/* 0x5000-0x7FFF are reserved channel numbers: nothing
-		 * valid starts that way. */
-		if (buf[0] > (STUN_CHANNEL_MAX >> 8))
-			return -1;
 		if (avail < STUN_CHANDATA_HDR_LEN)
 			return 0;
 		total = STUN_CHANDATA_HDR_LEN + pad4(get16(buf + 2));

@@ -38,10 +38,14 @@
 #define STUN_MD5_LEN		16
 #define STUN_SHA256_LEN		32
 
-/* ChannelData (RFC 8656 §12.4): a 4-byte header, then the data. */
+/* ChannelData (RFC 8656 §12.4): a 4-byte header, then the data.
+ * RFC 8656 gives channels 0x4000-0x4FFF, but RFC 5766 allowed up to
+ * 0x7FFF and clients written to it (coturn's own among them) still pick
+ * numbers there; every number whose first two bits are 01 is accepted so
+ * that they keep working. */
 #define STUN_CHANDATA_HDR_LEN	4
 #define STUN_CHANNEL_MIN	0x4000
-#define STUN_CHANNEL_MAX	0x4FFF
+#define STUN_CHANNEL_MAX	0x7FFF
 
 enum stun_class {
 	STUN_CLASS_REQUEST	= 0,
@@ -384,10 +388,10 @@ struct stun_chandata {
 /* Parse a ChannelData message of len bytes. The length field may be
  * shorter than what follows (padding, or UDP trailing bytes), never
  * longer. Errors: STUN_E_TRUNCATED (under 4 bytes, or fewer data bytes
- * than the length field says), STUN_E_CHANNEL (not 0x4000-0x4FFF). */
+ * than the length field says), STUN_E_CHANNEL (not 0x4000-0x7FFF). */
 int stun_chandata_parse(const uint8_t *buf, size_t len,
 			struct stun_chandata *out);
-/* Write the 4-byte header; -1 when channel is outside 0x4000-0x4FFF. The
+/* Write the 4-byte header; -1 when channel is outside 0x4000-0x7FFF. The
  * caller places the data after it (and over TCP pads it to 4). */
 int stun_chandata_header(uint8_t out[STUN_CHANDATA_HDR_LEN],
 			 uint16_t channel, uint16_t len);

@@ -3,6 +3,7 @@
 #include "listen.h"
 #include "log.h"
 #include "server.h"
+#include "stats.h"
 #include "util.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@ struct worker {
 	int started;
 	struct event_base *base;
 	struct srv *srv;
+	struct stats stats;
 	struct listener_set *ls;
 	/* Jobs posted by other threads; post_ev is activated to run them. */
 	pthread_mutex_t lock;
@@ -80,6 +82,11 @@ int worker_id(const struct worker *w)
 	return w->id;
 }
 
+const struct stats *worker_stats(const struct worker *w)
+{
+	return &w->stats;
+}
+
 static void worker_free(struct worker *w)
 {
 	struct job *j, *next;
@@ -103,7 +110,7 @@ static void worker_free(struct worker *w)
 }
 
 struct worker **workers_new(int n, struct listener_set *ls,
-			    const struct ferry_conf *conf,
+			    const struct srv_env *env,
 			    char *err, size_t errlen)
 {
 	struct worker **ws = xcalloc((size_t)n, sizeof(*ws));
@@ -121,7 +128,10 @@ struct worker **workers_new(int n, struct listener_set *ls,
 			goto fail;
 		}
 		w->post_ev = event_new(w->base, -1, 0, run_jobs, w);
-		w->srv = srv_new(conf);
+		struct srv_env e = *env;
+		e.base = w->base;
+		e.stats = &w->stats;
+		w->srv = srv_new(&e);
 		if (listeners_attach(ls, i, w->base, w->srv, err, errlen) < 0)
 			goto fail;
 		w->ls = ls;

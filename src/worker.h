@@ -23,10 +23,15 @@ struct srv;
 
 struct worker;
 
+struct srv_env;
+struct stats;
+
 /* Create n workers over the sockets in ls (which stays owned by the
- * caller until workers_free).  The engines read *conf.  0 or -1 with err. */
+ * caller until workers_free).  env gives the settings, credentials and
+ * port pool every engine shares; each worker adds its own event base and
+ * counters.  NULL with err on failure. */
 struct worker **workers_new(int n, struct listener_set *ls,
-			    const struct ferry_conf *conf,
+			    const struct srv_env *env,
 			    char *err, size_t errlen);
 int workers_start(struct worker **w, int n, char *err, size_t errlen);
 /* Break every loop and join the threads. */
@@ -40,6 +45,8 @@ void worker_post(struct worker *w, worker_job_fn fn, void *arg);
 struct event_base *worker_base(struct worker *w);
 struct srv *worker_srv(struct worker *w);
 int worker_id(const struct worker *w);
+/* This worker's counters (written by it only; readable from any thread). */
+const struct stats *worker_stats(const struct worker *w);
 
 /* Post srv_set_conf(conf) to every worker and wait until all have applied
  * it, so the caller may then free the previous conf. */

@@ -853,10 +853,8 @@ static void test_framing(void)
 	       "ChannelData padded to 4 over TCP");
 	is_int(stun_frame_len((const uint8_t *)"\x4f\xff\x00\x04", 4, 65535), 8,
 	       "channel 0x4FFF, aligned length");
-	is_int(stun_frame_len((const uint8_t *)"\x50\x00\x00\x04", 4, 65535), -1,
-	       "reserved channel 0x5000: bad framing");
-	is_int(stun_frame_len((const uint8_t *)"\x50", 1, 65535), -1,
-	       "reserved channel known from one byte");
+	is_int(stun_frame_len((const uint8_t *)"\x72\x33\x00\x04", 4, 65535), 8,
+	       "RFC 5766 channel 0x7233 framed");
 	is_int(stun_frame_len((const uint8_t *)"\x80", 1, 65535), -1,
 	       "10xxxxxx: bad framing");
 	is_int(stun_frame_len((const uint8_t *)"\xff", 1, 65535), -1,
@@ -925,16 +923,20 @@ static void test_chandata(void)
 	buf[1] = 0xff;
 	is_int(stun_chandata_parse(buf, 8, &c), STUN_E_CHANNEL,
 	       "channel 0x3FFF rejected");
-	buf[0] = 0x50;
+	buf[0] = 0x72;
+	buf[1] = 0x33;
+	is_int(stun_chandata_parse(buf, 8, &c), 0,
+	       "RFC 5766 channel 0x7233 accepted");
+	buf[0] = 0x80;
 	buf[1] = 0x00;
 	is_int(stun_chandata_parse(buf, 8, &c), STUN_E_CHANNEL,
-	       "channel 0x5000 rejected");
+	       "channel 0x8000 rejected");
 
 	ok(stun_chandata_header(buf, 0x4fff, 0x1234) == 0 && buf[0] == 0x4f &&
 	   buf[1] == 0xff && buf[2] == 0x12 && buf[3] == 0x34,
 	   "ChannelData header built");
-	is_int(stun_chandata_header(buf, 0x5000, 1), -1,
-	       "header with channel 0x5000 refused");
+	is_int(stun_chandata_header(buf, 0x8000, 1), -1,
+	       "header with channel 0x8000 refused");
 	is_int(stun_chandata_header(buf, 0x3fff, 1), -1,
 	       "header with channel 0x3FFF refused");
 	ok(!stun_is_stun(buf, 16), "ChannelData is not STUN");
