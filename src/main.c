@@ -5,13 +5,17 @@
 #include "auth.h"
 #include "conf.h"
 #include "dbsync.h"
+#include "http.h"
+#include "ice.h"
 #include "listen.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
+#include "signaling.h"
 #include "store.h"
 #include "util.h"
 #include "worker.h"
+#include "wsconn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,10 +44,38 @@ struct ferry {
 	struct auth *auth;
 	struct relay_pool *pool;
 	struct listener_set *listeners;
+	struct sig *sig;
+	struct http *http;
 	struct worker **workers;
 	int nworkers;
 	int pid_written;
 };
+
+/* The systemd notify protocol (sd_notify(3)) in a few lines: one datagram
+ * with the new state to $NOTIFY_SOCKET, when systemd set one. */
+static void notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';        /* abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		log_debug("ferryd", NULL, "sd_notify: %s", strerror(errno));
+	close(fd);
+}
 
 static void usage(FILE *out)
 {
@@ -106,8 +141,9 @@ static void on_db_poll(evutil_socket_t fd, short what, void *arg)
 	int changed = store_changed(f->store);
 
 	if (changed == 1) {
-		log_info("store", NULL, "database changed, reloading credentials");
+		log_info("store", NULL, "database changed, reloading credentials and rooms");
 		sync_credentials(f);
+		sig_rooms_changed(f->sig);
 	} else if (changed < 0) {
 		log_error("store", NULL, "cannot poll the database");
 	}
@@ -117,8 +153,15 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct ferry *f = arg;
 
+	struct timeval flush = { 0, 500000 };
+
 	log_info("ferryd", NULL, "%s received, stopping", strsignal((int)sig));
-	event_base_loopbreak(f->base);
+	notify("STOPPING=1");
+	/* Stop accepting, tell signaling peers (1001), and give their
+	 * close frames half a second to leave. */
+	http_stop_listening(f->http);
+	sig_shutdown(f->sig);
+	event_base_loopexit(f->base, &flush);
 }
 
 /* SIGHUP: the new file goes through the same validation as at start-up; a
@@ -130,10 +173,12 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	char what_changed[128];
 
 	log_info("ferryd", NULL, "SIGHUP: reloading %s", f->conf_path);
+	notify("RELOADING=1");
 	nc = conf_load(f->conf_path, conf_err_log, NULL);
 	if (!nc) {
 		log_error("ferryd", NULL, "reload rejected: %s has errors; "
 			  "keeping the running settings", f->conf_path);
+		notify("READY=1");
 		return;
 	}
 	if (conf_needs_restart(f->conf, nc, what_changed, sizeof(what_changed)))
@@ -144,11 +189,14 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		open_log(nc, f->foreground);
 	log_set_level(nc->log_level);
 	workers_set_conf(f->workers, f->nworkers, nc);
+	sig_set_conf(f->sig, nc);
+	http_set_conf(f->http, nc);
 	old = f->conf;
 	f->conf = nc;
 	conf_free(old);
 	sync_credentials(f);
 	log_info("ferryd", NULL, "reload done");
+	notify("READY=1");
 }
 
 /* Without -f: fork, and let the parent exit only once the child reports
@@ -220,6 +268,41 @@ static int write_pid_file(struct ferry *f)
 	return 0;
 }
 
+/* The iceServers of a signaling welcome: fresh credentials for user. */
+static json_t *ice_for_peer(void *ctx, const char *host, const char *user)
+{
+	struct ferry *f = ctx;
+	struct ice_creds creds;
+	char secret[1024];
+	int have = auth_signing_secret(f->auth, secret, sizeof(secret)) == 0;
+
+	ice_make_creds(f->conf, have ? secret : NULL, user, 0, wall_s(), &creds);
+	return ice_server_list(f->conf, host, have ? &creds : NULL);
+}
+
+/* Signaling holds one descriptor per peer: take all the kernel allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void warn_about(const struct ferry_conf *c, struct auth *a)
+{
+	char secret[1024];
+
+	if (!c->signaling_secret)
+		log_warn("signaling", NULL, "signaling-secret is not set: joins are "
+			 "anonymous and anyone can enter any room");
+	if (auth_signing_secret(a, secret, sizeof(secret)) != 0)
+		log_warn("auth", NULL, "no auth-secret in the file or the database: "
+			 "clients get STUN servers only, no TURN credentials");
+}
+
 static int start(struct ferry *f)
 {
 	char err[512], a[NET_ADDRSTRLEN];
@@ -259,6 +342,23 @@ static int start(struct ferry *f)
 		log_info("listen", NULL, "STUN/TURN on udp and tcp %s",
 			 net_fmt(&listeners_addr(f->listeners, i)->u.sa, a, sizeof(a)));
 
+	struct sig_env senv = {
+		.conf = f->conf, .store = f->store, .base = f->base,
+		.ice_servers = ice_for_peer, .ice_ctx = f,
+	};
+	f->sig = sig_new(&senv);
+	struct http_env henv = {
+		.conf = f->conf, .base = f->base, .auth = f->auth, .store = f->store,
+		.sig = f->sig, .workers = f->workers, .nworkers = f->nworkers,
+		.pool = f->pool,
+	};
+	f->http = http_new(&henv, err, sizeof(err));
+	if (!f->http || http_start(f->http, err, sizeof(err)) < 0) {
+		log_error("http", NULL, "%s", err);
+		return -1;
+	}
+	warn_about(f->conf, f->auth);
+
 	f->sig_term = evsignal_new(f->base, SIGTERM, on_stop, f);
 	f->sig_int = evsignal_new(f->base, SIGINT, on_stop, f);
 	f->sig_hup = evsignal_new(f->base, SIGHUP, on_reload, f);
@@ -284,6 +384,9 @@ static void stop(struct ferry *f)
 		event_free(f->sig_int);
 	if (f->sig_term)
 		event_free(f->sig_term);
+	wsconn_free_all();
+	http_free(f->http);
+	sig_free(f->sig);
 	if (f->workers) {
 		workers_stop(f->workers, f->nworkers);
 		workers_free(f->workers, f->nworkers);
@@ -346,6 +449,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	evthread_use_pthreads();
 	if (!f.foreground && detach(&ready_fd) < 0) {
 		fprintf(stderr, "ferryd: cannot detach: %s\n", strerror(errno));
@@ -358,6 +462,7 @@ int main(int argc, char **argv)
 	log_info("ferryd", NULL, "ferry %s started (%d worker%s)", PACKAGE_VERSION,
 		 f.nworkers, f.nworkers == 1 ? "" : "s");
 	report_ready(&ready_fd, 0);
+	notify("READY=1");
 	event_base_loop(f.base, EVLOOP_NO_EXIT_ON_EMPTY);
 	rc = 0;
 	log_info("ferryd", NULL, "stopped");
