@@ -988,3 +988,18 @@ long auth_quota_total(struct auth *a)
 	pthread_mutex_unlock(&a->q.lock);
 	return n;
 }
+
+int auth_signing_secret(struct auth *a, char *out, size_t outsz)
+{
+	struct snap *s;
+	int r = -1;
+
+	pthread_rwlock_rdlock(&a->lock);
+	s = a->snap;
+	if (s->n_secrets > 0 && s->secrets[0].len < outsz) {
+		memcpy(out, s->secrets[0].s, s->secrets[0].len + 1);
+		r = 0;
+	}
+	pthread_rwlock_unlock(&a->lock);
+	return r;
+}

@@ -115,6 +115,11 @@ enum auth_result auth_lookup_userhash(struct auth *a, const uint8_t hash[32],
  * not share one count).  Points into k. */
 const char *auth_quota_id(const struct auth_keys *k);
 
+/* The secret that signs new ephemeral credentials: the first auth-secret
+ * of the file, else the database's oldest.  Copied into out (NUL
+ * terminated); -1 when there is none or it does not fit. */
+int auth_signing_secret(struct auth *a, char *out, size_t outsz);
+
 /* 1 when the user part is on the revocation list now. */
 int auth_is_revoked(struct auth *a, const char *user);
 

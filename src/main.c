@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,6 +305,64 @@ static void warn_about(const struct ferry_conf *c, struct auth *a)
 			 "clients get STUN servers only, no TURN credentials");
 }
 
+/* Switch to user-name/group-name once every privileged port is bound.
+ * Files ferryd keeps writing (the database with its journal files, the
+ * log file) are handed to that user first, so they stay writable. */
+static int drop_privileges(struct ferry *f)
+{
+	const struct ferry_conf *c = f->conf;
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	char path[4096];
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+
+	if (!c->user_name && !c->group_name)
+		return 0;
+	if (c->user_name && !(pw = getpwnam(c->user_name))) {
+		log_error("ferryd", NULL, "user-name %s: no such user", c->user_name);
+		return -1;
+	}
+	if (c->group_name && !(gr = getgrnam(c->group_name))) {
+		log_error("ferryd", NULL, "group-name %s: no such group", c->group_name);
+		return -1;
+	}
+	uid = pw ? pw->pw_uid : getuid();
+	gid = gr ? gr->gr_gid : pw ? pw->pw_gid : getgid();
+	if (geteuid() != 0) {
+		if (uid == geteuid() && gid == getegid())
+			return 0;
+		log_error("ferryd", NULL, "user-name/group-name need ferryd to start as root");
+		return -1;
+	}
+	for (i = 0; i < ARRAY_LEN(suffix); i++) {
+		snprintf(path, sizeof(path), "%s%s", c->database, suffix[i]);
+		if (chown(path, uid, gid) < 0 && errno != ENOENT) {
+			log_error("store", NULL, "cannot hand %s to uid %ld: %s", path,
+				  (long)uid, strerror(errno));
+			return -1;
+		}
+	}
+	if (c->log_file && strcmp(c->log_file, "syslog") != 0 &&
+	    strcmp(c->log_file, "stderr") != 0 && chown(c->log_file, uid, gid) < 0)
+		log_warn("log", NULL, "cannot hand %s to uid %ld: %s", c->log_file,
+			 (long)uid, strerror(errno));
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		log_error("ferryd", NULL, "cannot drop privileges: %s", strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && setuid(0) == 0) {
+		log_error("ferryd", NULL, "could regain root after dropping privileges");
+		return -1;
+	}
+	log_info("ferryd", NULL, "running as uid %ld, gid %ld", (long)uid, (long)gid);
+	return 0;
+}
+
+/* Start-up in dependency order: everything that needs privileges (binding
+ * ports, opening files) first, then the switch of user, then the threads. */
 static int start(struct ferry *f)
 {
 	char err[512], a[NET_ADDRSTRLEN];
@@ -330,6 +390,23 @@ static int start(struct ferry *f)
 		log_error("listen", NULL, "%s", err);
 		return -1;
 	}
+	struct sig_env senv = {
+		.conf = f->conf, .store = f->store, .base = f->base,
+		.ice_servers = ice_for_peer, .ice_ctx = f,
+	};
+	f->sig = sig_new(&senv);
+	struct http_env henv = {
+		.conf = f->conf, .base = f->base, .auth = f->auth, .store = f->store,
+		.sig = f->sig, .pool = f->pool,
+	};
+	f->http = http_new(&henv, err, sizeof(err));
+	if (!f->http) {
+		log_error("http", NULL, "%s", err);
+		return -1;
+	}
+	if (write_pid_file(f) < 0 || drop_privileges(f) < 0)
+		return -1;
+
 	struct srv_env env = {
 		.conf = f->conf, .auth = f->auth, .pool = f->pool,
 	};
@@ -341,19 +418,8 @@ static int start(struct ferry *f)
 	for (i = 0; i < listeners_count(f->listeners); i++)
 		log_info("listen", NULL, "STUN/TURN on udp and tcp %s",
 			 net_fmt(&listeners_addr(f->listeners, i)->u.sa, a, sizeof(a)));
-
-	struct sig_env senv = {
-		.conf = f->conf, .store = f->store, .base = f->base,
-		.ice_servers = ice_for_peer, .ice_ctx = f,
-	};
-	f->sig = sig_new(&senv);
-	struct http_env henv = {
-		.conf = f->conf, .base = f->base, .auth = f->auth, .store = f->store,
-		.sig = f->sig, .workers = f->workers, .nworkers = f->nworkers,
-		.pool = f->pool,
-	};
-	f->http = http_new(&henv, err, sizeof(err));
-	if (!f->http || http_start(f->http, err, sizeof(err)) < 0) {
+	http_set_workers(f->http, f->workers, f->nworkers);
+	if (http_start(f->http, err, sizeof(err)) < 0) {
 		log_error("http", NULL, "%s", err);
 		return -1;
 	}
@@ -369,7 +435,7 @@ static int start(struct ferry *f)
 		log_error("ferryd", NULL, "cannot install signal handlers");
 		return -1;
 	}
-	return write_pid_file(f);
+	return 0;
 }
 
 /* Everything start() did, undone in reverse order; safe after a partial

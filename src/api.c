@@ -1,0 +1,364 @@
+/* api — see api.h. */
+#include "api.h"
+#include "auth.h"
+#include "conf.h"
+#include "http.h"
+#include "ice.h"
+#include "jwt.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+#include "util.h"
+#include "wsconn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+static const struct ferry_conf *CONF(struct http_req *r)
+{
+	return http_env(r->h)->conf;
+}
+
+/* ------------------------------------------------------- authorization */
+
+/* Is the request allowed to obtain credentials?  With neither api-key nor
+ * signaling-secret configured the endpoints are open; otherwise a bearer
+ * (or the draft's `key` parameter) must be a configured api-key or a
+ * signaling JWT.  *sub receives the JWT's sub claim, if any (free it). */
+static int authorized(struct http_req *r, const char *key_param, char **sub)
+{
+	const struct ferry_conf *c = CONF(r);
+	const char *authz = http_header(r, "Authorization");
+	const char *cred = NULL;
+	size_t i, len;
+
+	*sub = NULL;
+	if (c->api_key.n == 0 && !c->signaling_secret)
+		return 1;
+	if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+		cred = authz + 7;
+	else if (key_param)
+		cred = key_param;
+	if (!cred)
+		return 0;
+	while (*cred == ' ')
+		cred++;
+	len = strlen(cred);
+	for (i = 0; i < c->api_key.n; i++)
+		if (strlen(c->api_key.v[i]) == len && ct_equal(c->api_key.v[i], cred, len))
+			return 1;
+	if (c->signaling_secret) {
+		json_t *claims = NULL;
+		char err[64];
+		if (jwt_verify_hs256(cred, c->signaling_secret, strlen(c->signaling_secret),
+				     wall_s(), &claims, err, sizeof(err)) == 0) {
+			const char *s = json_string_value(json_object_get(claims, "sub"));
+			if (s && *s)
+				*sub = xstrdup(s);
+			json_decref(claims);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int unauthorized(struct http_req *r)
+{
+	return http_error(r, 401, "unauthorized",
+			  "A valid API key or signaling token is required as a Bearer credential.");
+}
+
+/* A credential user id: 1-128 printable ASCII characters. */
+static int valid_user(const char *u)
+{
+	size_t n = strlen(u), i;
+
+	if (n == 0 || n > 128)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (u[i] <= ' ' || u[i] > '~')
+			return 0;
+	return 1;
+}
+
+static void signing_secret(struct http_req *r, char *out, size_t n, int *have)
+{
+	*have = auth_signing_secret(http_env(r->h)->auth, out, n) == 0;
+}
+
+/* GET/POST /api/ice-servers[?user=U&ttl=S] */
+static int ice_servers(struct http_req *r)
+{
+	const char *user = http_arg(r, "user"), *ttl_s = http_arg(r, "ttl");
+	json_t *body = NULL, *out;
+	struct ice_creds creds;
+	char secret[1024], *sub;
+	long ttl = 0;
+	int have, ok;
+
+	if (!authorized(r, NULL, &sub))
+		return unauthorized(r);
+	if (r->body_len) {
+		/* POST may carry the same parameters as a JSON object. */
+		body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(body)) {
+			json_decref(body);
+			free(sub);
+			return http_error(r, 400, "bad-request",
+					  "The request body is not a JSON object.");
+		}
+		if (!user && json_is_string(json_object_get(body, "user")))
+			user = json_string_value(json_object_get(body, "user"));
+		if (!ttl_s && json_is_integer(json_object_get(body, "ttl")))
+			ttl = (long)json_integer_value(json_object_get(body, "ttl"));
+	}
+	if (ttl_s && parse_long(ttl_s, 1, 0x7fffffffL, &ttl) < 0) {
+		ok = http_error(r, 400, "bad-request",
+				"ttl must be a whole number of seconds from 1.");
+		goto out;
+	}
+	if (body && json_object_get(body, "ttl") && ttl <= 0) {
+		ok = http_error(r, 400, "bad-request",
+				"ttl must be a whole number of seconds from 1.");
+		goto out;
+	}
+	if (!user)
+		user = sub;
+	if (user && !valid_user(user)) {
+		ok = http_error(r, 400, "bad-request",
+				"user must be 1 to 128 printable characters without spaces.");
+		goto out;
+	}
+	signing_secret(r, secret, sizeof(secret), &have);
+	ice_make_creds(CONF(r), have ? secret : NULL, user, ttl, wall_s(), &creds);
+	out = json_pack("{s:o,s:I,s:I}",
+			"iceServers", ice_server_list(CONF(r), r->host, have ? &creds : NULL),
+			"ttl", (json_int_t)creds.ttl, "expires", (json_int_t)creds.expires);
+	ok = http_json(r, 200, out);
+out:
+	json_decref(body);
+	free(sub);
+	return ok;
+}
+
+/* GET /api/turn?service=turn&username=U&key=K (draft-uberti-behave-turn-rest-00) */
+static int api_turn(struct http_req *r)
+{
+	const char *service = http_arg(r, "service"), *user = http_arg(r, "username");
+	struct ice_creds creds;
+	char secret[1024], *sub;
+	int have, ok;
+
+	if (!authorized(r, http_arg(r, "key"), &sub))
+		return unauthorized(r);
+	if (!service || strcmp(service, "turn") != 0) {
+		ok = http_error(r, 400, "bad-request", "service=turn is required.");
+		goto out;
+	}
+	if (user && !valid_user(user)) {
+		ok = http_error(r, 400, "bad-request",
+				"username must be 1 to 128 printable characters without spaces.");
+		goto out;
+	}
+	signing_secret(r, secret, sizeof(secret), &have);
+	if (!have) {
+		ok = http_error(r, 503, "no-secret",
+				"No auth-secret is configured, so no TURN credentials can be issued.");
+		goto out;
+	}
+	ice_make_creds(CONF(r), secret, user ? user : sub, 0, wall_s(), &creds);
+	ok = http_json(r, 200, json_pack("{s:s,s:s,s:I,s:o}",
+		"username", creds.username, "password", creds.password,
+		"ttl", (json_int_t)creds.ttl, "uris", ice_turn_uris(CONF(r), r->host)));
+out:
+	free(sub);
+	return ok;
+}
+
+static int healthz(struct http_req *r)
+{
+	char err[256];
+	const struct http_env *env = http_env(r->h);
+
+	if (store_check(env->store, err, sizeof(err)) != 0) {
+		log_warn("http", NULL, "healthz: database: %s", err);
+		return http_json(r, 503, json_pack("{s:s,s:s,s:s}", "status", "error",
+						   "failing", "database", "message", err));
+	}
+	if (env->nworkers <= 0 || !env->workers)
+		return http_json(r, 503, json_pack("{s:s,s:s}", "status", "error",
+						   "failing", "listeners"));
+	return http_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int metrics(struct http_req *r)
+{
+	const struct ferry_conf *c = CONF(r);
+	net_addr canon;
+	size_t i;
+	char *text;
+	size_t len;
+	int ok;
+
+	net_canonical(&r->remote, &canon);
+	for (i = 0; i < c->metrics_allow.n; i++)
+		if (net_cidr_match(&c->metrics_allow.v[i], &canon.u.sa))
+			break;
+	if (i == c->metrics_allow.n)
+		return http_error(r, 403, "forbidden",
+				  "Metrics are not available from this address.");
+	text = metrics_render(http_env(r->h), r->h, &len);
+	ok = http_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
+	return ok;
+}
+
+/* -------------------------------------------------------- static files */
+
+static const char *mime_type(const char *path)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" },
+		{ ".webmanifest", "application/manifest+json" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".jpg", "image/jpeg" },
+		{ ".ico", "image/x-icon" },
+		{ ".txt", "text/plain; charset=utf-8" },
+		{ ".wasm", "application/wasm" },
+		{ ".woff2", "font/woff2" },
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	if (dot && !strchr(dot, '/'))
+		for (i = 0; i < ARRAY_LEN(types); i++)
+			if (strcasecmp(dot, types[i].ext) == 0)
+				return types[i].type;
+	return "application/octet-stream";
+}
+
+static int not_found(struct http_req *r)
+{
+	return http_error(r, 404, "not-found", "There is nothing at this path.");
+}
+
+/* Files under web-root only: no ".." segment (libmicrohttpd has already
+ * decoded %2e%2e), no backslash, and the resolved path (symlinks
+ * followed) must still lie under the resolved root. */
+static int static_file(struct http_req *r)
+{
+	const char *root = CONF(r)->web_root;
+	char rel[1024], full[PATH_MAX], real[PATH_MAX], realroot[PATH_MAX];
+	const char *p = r->path, *seg;
+	struct stat st;
+	size_t n;
+	int fd;
+
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		return http_error(r, 405, "method-not-allowed",
+				  "Static files are read with GET.");
+	if (!root || p[0] != '/' || strchr(p, '\\'))
+		return not_found(r);
+	n = strlen(p);
+	if (n + 11 >= sizeof(rel))
+		return not_found(r);
+	memcpy(rel, p, n + 1);
+	if (rel[n - 1] == '/')
+		memcpy(rel + n, "index.html", 11);
+	for (seg = rel; seg; seg = strchr(seg + 1, '/')) {
+		const char *s = seg + 1;
+		if (strncmp(s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
+			return not_found(r);
+	}
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", root, rel) >= sizeof(full) ||
+	    !realpath(root, realroot) || !realpath(full, real))
+		return not_found(r);
+	n = strlen(realroot);
+	if (strncmp(real, realroot, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+		return not_found(r);
+	fd = open(real, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return not_found(r);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return not_found(r);
+	}
+	return http_file(r, fd, (uint64_t)st.st_size, mime_type(real));
+}
+
+/* ------------------------------------------------------------- routing */
+
+static int preflight(struct http_req *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	if (!r->origin || !r->origin_ok)
+		return http_error(r, 403, "forbidden", "This origin is not allowed.");
+	resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type");
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+	MHD_add_response_header(resp, "Vary", "Origin");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	ok = MHD_queue_response(r->conn, 204, resp);
+	MHD_destroy_response(resp);
+	r->status = 204;
+	return ok == MHD_YES;
+}
+
+static int method_is(struct http_req *r, const char *a, const char *b)
+{
+	return strcmp(r->method, a) == 0 || (b && strcmp(r->method, b) == 0);
+}
+
+int api_route(struct http_req *r)
+{
+	const char *p = r->path;
+
+	if (strcmp(r->method, "OPTIONS") == 0)
+		return preflight(r);
+	if (r->origin && !r->origin_ok)
+		return http_error(r, 403, "forbidden", "This origin is not allowed.");
+	if (strcmp(p, "/ws") == 0)
+		return wsconn_upgrade(r);
+	if (strcmp(p, "/api/ice-servers") == 0) {
+		if (!method_is(r, "GET", "POST"))
+			return http_error(r, 405, "method-not-allowed", "Use GET or POST.");
+		return ice_servers(r);
+	}
+	if (strcmp(p, "/api/turn") == 0) {
+		if (!method_is(r, "GET", "POST"))
+			return http_error(r, 405, "method-not-allowed", "Use GET or POST.");
+		return api_turn(r);
+	}
+	if (strcmp(p, "/healthz") == 0) {
+		if (!method_is(r, "GET", "HEAD"))
+			return http_error(r, 405, "method-not-allowed", "Use GET.");
+		return healthz(r);
+	}
+	if (strcmp(p, "/metrics") == 0) {
+		if (!method_is(r, "GET", "HEAD"))
+			return http_error(r, 405, "method-not-allowed", "Use GET.");
+		return metrics(r);
+	}
+	if (strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0)
+		return not_found(r);
+	return static_file(r);
+}

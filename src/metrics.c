@@ -1,0 +1,147 @@
+/* metrics — see metrics.h. */
+#include "metrics.h"
+#include "http.h"
+#include "relay.h"
+#include "signaling.h"
+#include "stats.h"
+#include "util.h"
+#include "worker.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < o->cap - o->len) {
+			o->len += (size_t)n;
+			return;
+		}
+		o->cap = o->cap * 2 + (size_t)(n > 0 ? n : 0);
+		o->buf = xrealloc(o->buf, o->cap);
+	}
+}
+
+static void head(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void one(struct out *o, const char *name, const char *type, const char *help,
+		unsigned long long v)
+{
+	head(o, name, type, help);
+	put(o, "%s %llu\n", name, v);
+}
+
+char *metrics_render(const struct http_env *env, const struct http *h, size_t *len)
+{
+	static const struct { enum stat_id id; const char *label; } methods[] = {
+		{ ST_REQ_BINDING, "binding" }, { ST_REQ_ALLOCATE, "allocate" },
+		{ ST_REQ_REFRESH, "refresh" },
+		{ ST_REQ_CREATE_PERMISSION, "create_permission" },
+		{ ST_REQ_CHANNEL_BIND, "channel_bind" }, { ST_IND_SEND, "send_indication" },
+		{ ST_REQ_OTHER, "other" },
+	}, reasons[] = {
+		{ ST_AUTH_FAIL_MISSING, "no_credentials" },
+		{ ST_AUTH_FAIL_STALE_NONCE, "stale_nonce" },
+		{ ST_AUTH_FAIL_UNKNOWN_USER, "unknown_user" },
+		{ ST_AUTH_FAIL_EXPIRED, "expired" },
+		{ ST_AUTH_FAIL_REVOKED, "revoked" },
+		{ ST_AUTH_FAIL_INTEGRITY, "bad_integrity" },
+		{ ST_AUTH_FAIL_BAD_REQUEST, "bad_request" },
+		{ ST_AUTH_FAIL_WRONG_CREDENTIALS, "wrong_credentials" },
+	};
+	uint64_t sum[ST__COUNT] = { 0 }, status[6];
+	const struct sig_stats *ss = env->sig ? sig_stats(env->sig) : NULL;
+	struct out o = { .cap = 4096 };
+	size_t i;
+	int w;
+
+	o.buf = xmalloc(o.cap);
+	for (w = 0; w < env->nworkers; w++) {
+		const struct stats *st = worker_stats(env->workers[w]);
+		for (i = 0; i < ST__COUNT; i++)
+			sum[i] += stat_get(st, (enum stat_id)i);
+	}
+
+	one(&o, "ferry_allocations", "gauge", "TURN allocations now.",
+	    (unsigned long long)sum[ST_ALLOCATIONS_CURRENT]);
+	one(&o, "ferry_allocations_total", "counter", "TURN allocations created.",
+	    (unsigned long long)sum[ST_ALLOCATIONS_TOTAL]);
+	one(&o, "ferry_relay_ports_in_use", "gauge", "Relay ports held (including reservations).",
+	    (unsigned long long)(env->pool ? relay_ports_in_use(env->pool) : 0));
+	head(&o, "ferry_relayed_bytes_total", "counter",
+	     "Relayed payload bytes, by direction.");
+	put(&o, "ferry_relayed_bytes_total{direction=\"to_peer\"} %llu\n",
+	    (unsigned long long)sum[ST_RELAY_TO_PEER_BYTES]);
+	put(&o, "ferry_relayed_bytes_total{direction=\"to_client\"} %llu\n",
+	    (unsigned long long)sum[ST_RELAY_TO_CLIENT_BYTES]);
+	head(&o, "ferry_relayed_packets_total", "counter",
+	     "Relayed datagrams, by direction.");
+	put(&o, "ferry_relayed_packets_total{direction=\"to_peer\"} %llu\n",
+	    (unsigned long long)sum[ST_RELAY_TO_PEER_PACKETS]);
+	put(&o, "ferry_relayed_packets_total{direction=\"to_client\"} %llu\n",
+	    (unsigned long long)sum[ST_RELAY_TO_CLIENT_PACKETS]);
+	one(&o, "ferry_relay_dropped_packets_total", "counter",
+	    "Datagrams not relayed (no permission or channel, rate limit, send failure).",
+	    (unsigned long long)sum[ST_RELAY_DROPPED_PACKETS]);
+	head(&o, "ferry_stun_requests_total", "counter", "STUN/TURN requests, by method.");
+	for (i = 0; i < ARRAY_LEN(methods); i++)
+		put(&o, "ferry_stun_requests_total{method=\"%s\"} %llu\n", methods[i].label,
+		    (unsigned long long)sum[methods[i].id]);
+	head(&o, "ferry_auth_failures_total", "counter",
+	     "Requests refused by authentication, by reason.");
+	for (i = 0; i < ARRAY_LEN(reasons); i++)
+		put(&o, "ferry_auth_failures_total{reason=\"%s\"} %llu\n", reasons[i].label,
+		    (unsigned long long)sum[reasons[i].id]);
+	one(&o, "ferry_quota_rejections_total", "counter",
+	    "Allocations refused by user-quota or total-quota (486).",
+	    (unsigned long long)sum[ST_QUOTA_REJECTED]);
+
+	if (ss) {
+		one(&o, "ferry_signaling_connections", "gauge",
+		    "Open signaling WebSocket connections.",
+		    (unsigned long long)ss->connections);
+		one(&o, "ferry_signaling_peers", "gauge",
+		    "Peers in rooms, present or within their reconnect grace.",
+		    (unsigned long long)ss->peers);
+		one(&o, "ferry_rooms", "gauge", "Rooms with at least one peer.",
+		    (unsigned long long)ss->rooms);
+		one(&o, "ferry_signaling_joins_total", "counter", "Successful joins.",
+		    (unsigned long long)ss->joins);
+		head(&o, "ferry_signaling_messages_total", "counter",
+		     "Signaling messages to peers: relayed live, queued for an absent peer, "
+		     "dropped from a full queue.");
+		put(&o, "ferry_signaling_messages_total{outcome=\"relayed\"} %llu\n",
+		    (unsigned long long)ss->messages_relayed);
+		put(&o, "ferry_signaling_messages_total{outcome=\"queued\"} %llu\n",
+		    (unsigned long long)ss->messages_queued);
+		put(&o, "ferry_signaling_messages_total{outcome=\"dropped\"} %llu\n",
+		    (unsigned long long)ss->messages_dropped);
+		one(&o, "ferry_signaling_errors_total", "counter",
+		    "Signaling error messages sent.", (unsigned long long)ss->errors);
+	}
+	http_status_counts(h, status);
+	head(&o, "ferry_http_responses_total", "counter", "HTTP responses, by status class.");
+	for (i = 1; i < 6; i++)
+		put(&o, "ferry_http_responses_total{code=\"%zuxx\"} %llu\n", i,
+		    (unsigned long long)status[i]);
+	*len = o.len;
+	return o.buf;
+}

@@ -1,0 +1,1136 @@
+/*
+ * signaling — rooms, peers and message routing (spec/signaling.md).
+ *
+ * Every inbound text message is parsed, then checked against the table of
+ * message types below (which types exist, when each is allowed and the
+ * members each takes) before any handler sees it; every refusal maps to
+ * one of the spec's stable error codes.  Handlers may therefore read their
+ * members without checking them again.
+ *
+ * State: rooms live in a hash table by name and exist only while they
+ * have peers (their settings live in the store).  A room keeps its peers
+ * in a list in join order, which is the "oldest first" order of welcome.
+ * A peer is present (conn set) or absent (conn NULL, on the absent list
+ * with a deadline) during its reconnect grace; messages addressed to an
+ * absent peer wait in its queue.
+ *
+ * Everything runs on the main thread and every send is a call into the
+ * transport, so the order in which we call send() is the order in which a
+ * receiver gets messages: per-sender order holds without sequence numbers.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "signaling.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "jwt.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define SUBJ "signaling"
+
+/* Characters (not bytes) of a peer name. */
+#define SIG_NAME_MAX 64
+/* 128 random bits as unpadded base64url are 22 characters. */
+#define RESUME_BYTES 16
+#define RESUME_LEN 22
+
+/* WebSocket close statuses we use. */
+#define CLOSE_NORMAL 1000
+#define CLOSE_GOING_AWAY 1001
+#define CLOSE_POLICY 1008
+#define CLOSE_REPLACED 4000
+
+/* sig_conn.sig_state.  The transport zeroes it, so CONN_NEW is 0. */
+enum {
+	CONN_NEW = 0,   /* sig_conn_open() not called yet */
+	CONN_OPEN,      /* input is handled, sends go out */
+	CONN_CLOSING,   /* we asked for a close, or a send failed: input is
+			 * ignored and nothing more is sent */
+	CONN_GONE,      /* sig_conn_gone() was called */
+};
+
+/* A message waiting for an absent peer, serialized once. */
+struct sig_msg {
+	struct sig_msg *next;
+	size_t len;
+	char text[];
+};
+
+struct sig_room;
+
+struct sig_peer {
+	struct sig_room *room;
+	struct sig_peer *prev, *next;     /* room's peers, oldest first */
+	struct sig_peer *aprev, *anext;   /* s->absent, while absent */
+	struct sig_conn *conn;            /* NULL while absent */
+	int absent;
+	uint64_t deadline_ms;             /* absent: when the place is lost */
+	const char *gone_reason;          /* absent: "timeout" or "closed" */
+	char id[32];
+	char *name;                       /* valid UTF-8, <= SIG_NAME_MAX chars */
+	char resume[RESUME_LEN + 1];      /* the one token that resumes */
+	net_addr remote;                  /* of the latest connection, for logs */
+	struct sig_msg *qhead, *qtail;
+	size_t qlen;
+};
+
+struct sig_room {
+	struct sig_room *hnext;           /* hash chain */
+	struct sig_peer *head, *tail;
+	size_t npeers;                    /* present and absent */
+	int max_peers;
+	/* 0 when sig_rooms_changed() found the row gone: the next join asks
+	 * the store again, as for a room that is not live. */
+	int in_store;
+	char name[STORE_ROOM_MAX + 1];
+};
+
+struct sig {
+	struct sig_env env;
+	struct sig_stats stats;
+	struct sig_room **buckets;
+	size_t nbuckets, nrooms;
+	struct sig_conn *conns;           /* every open connection */
+	struct sig_peer *absent, *absent_tail;
+	uint32_t id_prefix;
+	uint64_t id_next;
+	/* > 0 while we are inside one of our entry points: a transport that
+	 * calls sig_conn_gone() from inside send() must not make us free a
+	 * peer or room that the caller up the stack is walking. */
+	int depth;
+	struct event *tick;
+};
+
+static uint64_t now_ms(const struct sig *s)
+{
+	return s->env.mono_ms ? s->env.mono_ms() : mono_ms();
+}
+
+static time_t now_wall(const struct sig *s)
+{
+	return s->env.wall ? s->env.wall() : wall_s();
+}
+
+/* NULL for a connection whose address the transport did not fill. */
+static const struct sockaddr *log_addr(const net_addr *a)
+{
+	return a->u.sa.sa_family != AF_UNSPEC ? &a->u.sa : NULL;
+}
+
+/* ---------------------------------------------------------------- rooms */
+
+static size_t room_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*name)
+		h = (h ^ (unsigned char)*name++) * 0x100000001b3ull;
+	return (size_t)h;
+}
+
+static struct sig_room *room_find(struct sig *s, const char *name)
+{
+	struct sig_room *r = s->buckets[room_hash(name) & (s->nbuckets - 1)];
+
+	while (r && strcmp(r->name, name) != 0)
+		r = r->hnext;
+	return r;
+}
+
+/* Doubles the table when rooms outnumber buckets (nbuckets stays a power
+ * of two). */
+static void rooms_grow(struct sig *s)
+{
+	size_t n = s->nbuckets * 2;
+	struct sig_room **b = xcalloc(n, sizeof(*b));
+
+	for (size_t i = 0; i < s->nbuckets; i++) {
+		struct sig_room *r = s->buckets[i], *next;
+
+		for (; r; r = next) {
+			size_t h = room_hash(r->name) & (n - 1);
+
+			next = r->hnext;
+			r->hnext = b[h];
+			b[h] = r;
+		}
+	}
+	free(s->buckets);
+	s->buckets = b;
+	s->nbuckets = n;
+}
+
+static struct sig_room *room_new(struct sig *s, const char *name, int max_peers)
+{
+	struct sig_room *r = xcalloc(1, sizeof(*r));
+	size_t h;
+
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->max_peers = max_peers;
+	r->in_store = 1;
+	if (s->nrooms >= s->nbuckets)
+		rooms_grow(s);
+	h = room_hash(name) & (s->nbuckets - 1);
+	r->hnext = s->buckets[h];
+	s->buckets[h] = r;
+	s->nrooms++;
+	s->stats.rooms++;
+	return r;
+}
+
+/* A room with no peers is forgotten; its row in the store stays. */
+static void room_free(struct sig *s, struct sig_room *r)
+{
+	struct sig_room **pp = &s->buckets[room_hash(r->name) & (s->nbuckets - 1)];
+
+	while (*pp != r)
+		pp = &(*pp)->hnext;
+	*pp = r->hnext;
+	s->nrooms--;
+	s->stats.rooms--;
+	free(r);
+}
+
+/* The peer of room r called id, or NULL. */
+static struct sig_peer *room_peer(struct sig_room *r, const char *id)
+{
+	struct sig_peer *p;
+
+	for (p = r->head; p; p = p->next)
+		if (strcmp(p->id, id) == 0)
+			return p;
+	return NULL;
+}
+
+/* ------------------------------------------------------------- sending */
+
+/* Hands text to a live connection.  A failed send makes the connection
+ * CLOSING (the transport is closing it), so nothing more goes to it. */
+static int conn_send(struct sig_conn *c, const char *text, size_t len)
+{
+	if (c->sig_state != CONN_OPEN)
+		return -1;
+	if (c->ops->send(c, text, len) < 0) {
+		c->sig_state = CONN_CLOSING;
+		return -1;
+	}
+	return 0;
+}
+
+static void conn_close(struct sig_conn *c, int code, const char *reason)
+{
+	if (c->sig_state != CONN_OPEN)
+		return;
+	c->sig_state = CONN_CLOSING;
+	c->ops->close(c, code, reason);
+}
+
+/* Serializes and frees obj (NULL is accepted: a failed json_pack). */
+static char *dump(json_t *obj)
+{
+	char *text;
+
+	if (!obj)
+		return NULL;
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	return text;
+}
+
+/* A reply to the connection itself (welcome, pong, error): not queued,
+ * since only a peer has a queue and a reply makes no sense on another
+ * socket. */
+static void reply(struct sig_conn *c, json_t *obj)
+{
+	char *text = dump(obj);
+
+	if (text)
+		conn_send(c, text, strlen(text));
+	free(text);
+}
+
+static void queue_msg(struct sig *s, struct sig_peer *p, const char *text,
+		      size_t len)
+{
+	long cap = s->env.conf->signaling_queue;
+	struct sig_msg *m;
+
+	while (p->qhead && (long)p->qlen >= cap) {
+		m = p->qhead;
+		p->qhead = m->next;
+		if (!p->qhead)
+			p->qtail = NULL;
+		p->qlen--;
+		free(m);
+		s->stats.messages_dropped++;
+	}
+	if (cap <= 0) {
+		s->stats.messages_dropped++;
+		return;
+	}
+	m = xmalloc(sizeof(*m) + len + 1);
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->text, text, len);
+	m->text[len] = '\0';
+	if (p->qtail)
+		p->qtail->next = m;
+	else
+		p->qhead = m;
+	p->qtail = m;
+	p->qlen++;
+	s->stats.messages_queued++;
+}
+
+/* Every message addressed to a peer goes through here: relayed messages
+ * and our own peer-joined/peer-left notices alike, so that an absent peer
+ * learns on resume everything the others learnt meanwhile, in order.  A
+ * peer whose queue is not empty has no working socket (see flush_queue),
+ * so sending directly can never overtake what is queued. */
+static void deliver(struct sig *s, struct sig_peer *p, const char *text,
+		    size_t len)
+{
+	if (p->conn && conn_send(p->conn, text, len) == 0) {
+		s->stats.messages_relayed++;
+		return;
+	}
+	queue_msg(s, p, text, len);
+}
+
+/* Sends what waited for p over its (new) connection, oldest first.  On a
+ * failed send the rest stays queued for the next resume. */
+static void flush_queue(struct sig *s, struct sig_peer *p)
+{
+	struct sig_msg *m;
+
+	while ((m = p->qhead) != NULL) {
+		if (!p->conn || conn_send(p->conn, m->text, m->len) < 0)
+			return;
+		p->qhead = m->next;
+		if (!p->qhead)
+			p->qtail = NULL;
+		p->qlen--;
+		free(m);
+		s->stats.messages_relayed++;
+	}
+}
+
+/* Sends obj (freed here) to every peer of r but except. */
+static void deliver_room(struct sig *s, struct sig_room *r,
+			 const struct sig_peer *except, json_t *obj)
+{
+	char *text = dump(obj);
+	struct sig_peer *p;
+	size_t len;
+
+	if (!text)
+		return;
+	len = strlen(text);
+	for (p = r->head; p; p = p->next)
+		if (p != except)
+			deliver(s, p, text, len);
+	free(text);
+}
+
+/*
+ * Refuses a message with one of the spec's codes.  ref is the offending
+ * message's type, or NULL when it is not known (the member is then left
+ * out).  fmt makes one sentence for people; clients act on code.
+ */
+__attribute__((format(printf, 5, 6)))
+static void send_error(struct sig *s, struct sig_conn *c, const char *code,
+		       const char *ref, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	json_t *e;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_debug(SUBJ, log_addr(&c->remote), "refused %s: %s: %s",
+		  ref && strlen(ref) <= 32 ? ref : "message", code, msg);
+	e = json_pack("{s:s,s:s,s:s}", "type", "error", "code", code,
+		      "message", msg);
+	if (e && ref)
+		json_object_set_new(e, "ref", json_string(ref));
+	s->stats.errors++;
+	reply(c, e);
+}
+
+/* unauthorized always ends the connection (spec: closed with 1008). */
+__attribute__((format(printf, 3, 4)))
+static void refuse_join(struct sig *s, struct sig_conn *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	send_error(s, c, "unauthorized", "join", "%s", msg);
+	conn_close(c, CLOSE_POLICY, "unauthorized");
+}
+
+/* --------------------------------------------------------------- peers */
+
+static void new_resume_token(struct sig_peer *p)
+{
+	uint8_t raw[RESUME_BYTES];
+
+	random_bytes(raw, sizeof(raw));
+	b64url_encode(raw, sizeof(raw), p->resume, sizeof(p->resume));
+}
+
+static void absent_unlink(struct sig *s, struct sig_peer *p)
+{
+	if (!p->absent)
+		return;
+	if (p->aprev)
+		p->aprev->anext = p->anext;
+	else
+		s->absent = p->anext;
+	if (p->anext)
+		p->anext->aprev = p->aprev;
+	else
+		s->absent_tail = p->aprev;
+	p->aprev = p->anext = NULL;
+	p->absent = 0;
+}
+
+static void absent_link(struct sig *s, struct sig_peer *p)
+{
+	p->absent = 1;
+	p->anext = NULL;
+	p->aprev = s->absent_tail;
+	if (s->absent_tail)
+		s->absent_tail->anext = p;
+	else
+		s->absent = p;
+	s->absent_tail = p;
+}
+
+static void peer_free(struct sig_peer *p)
+{
+	struct sig_msg *m, *next;
+
+	for (m = p->qhead; m; m = next) {
+		next = m->next;
+		free(m);
+	}
+	free(p->name);
+	free(p);
+}
+
+static json_t *peer_json(const struct sig_peer *p)
+{
+	return json_pack("{s:s,s:s}", "id", p->id, "name", p->name);
+}
+
+/* Takes p out of its room, tells the others why, and frees it (and the
+ * room when it was the last).  p's connection, if any, is left alone
+ * except that it no longer carries a peer. */
+static void peer_remove(struct sig *s, struct sig_peer *p, const char *reason)
+{
+	struct sig_room *r = p->room;
+
+	absent_unlink(s, p);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		r->head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		r->tail = p->prev;
+	r->npeers--;
+	s->stats.peers--;
+	if (p->conn)
+		p->conn->peer = NULL;
+	log_info(SUBJ, log_addr(&p->remote), "peer %s left room %s (%s)",
+		 p->id, r->name, reason);
+	if (r->head)
+		deliver_room(s, r, NULL, json_pack("{s:s,s:s,s:s}",
+			     "type", "peer-left", "id", p->id, "reason", reason));
+	else
+		room_free(s, r);
+	peer_free(p);
+}
+
+static void send_welcome(struct sig *s, struct sig_conn *c,
+			 struct sig_peer *p, const char *user, int resumed)
+{
+	json_t *peers = json_array(), *ice = NULL;
+	struct sig_peer *q;
+
+	for (q = p->room->head; q; q = q->next)
+		if (q != p)
+			json_array_append_new(peers, peer_json(q));
+	if (s->env.ice_servers)
+		ice = s->env.ice_servers(s->env.ice_ctx, c->host, user);
+	if (!ice)
+		ice = json_array();
+	reply(c, json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:I,s:b}",
+			   "type", "welcome", "id", p->id,
+			   "room", p->room->name, "peers", peers,
+			   "iceServers", ice, "resume", p->resume,
+			   "reconnectGrace",
+			   (json_int_t)s->env.conf->reconnect_grace,
+			   "resumed", resumed));
+}
+
+/* ------------------------------------------------------- parameter table */
+
+/* Sets of JSON types a member may have. */
+#define JT(t) (1u << (t))
+#define T_STRING JT(JSON_STRING)
+#define T_CANDIDATE (JT(JSON_OBJECT) | JT(JSON_NULL))
+#define T_ANY (JT(JSON_OBJECT) | JT(JSON_ARRAY) | JT(JSON_STRING) | \
+	       JT(JSON_INTEGER) | JT(JSON_REAL) | JT(JSON_TRUE) | \
+	       JT(JSON_FALSE) | JT(JSON_NULL))
+
+struct param {
+	const char *member;
+	unsigned types;
+	int required;
+	const char *expect;               /* the types, for error messages */
+	/* NULL, or a further check of a value of the right type: returns
+	 * NULL when it is fine, else what it must be. */
+	const char *(*check)(json_t *v);
+};
+
+static const char *check_room(json_t *v)
+{
+	return store_valid_room(json_string_value(v)) ? NULL :
+	       "1 to 64 characters of A-Z, a-z, 0-9, '_', '.' and '-'";
+}
+
+/* Characters of a UTF-8 string: bytes that do not continue a sequence
+ * (jansson hands us valid UTF-8 only). */
+static size_t utf8_chars(const char *p)
+{
+	size_t n = 0;
+
+	for (; *p; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static const char *check_name(json_t *v)
+{
+	return utf8_chars(json_string_value(v)) <= SIG_NAME_MAX ? NULL :
+	       "a string of at most 64 characters";
+}
+
+static const struct param join_params[] = {
+	{ "room", T_STRING, 1, "a string", check_room },
+	{ "name", T_STRING, 0, "a string", check_name },
+	/* Required when signaling-secret is set; its absence is then
+	 * "unauthorized", not "bad-message", so the table says optional. */
+	{ "token", T_STRING, 0, "a string", NULL },
+	{ "resume", T_STRING, 0, "a string", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct param sdp_params[] = {
+	{ "to", T_STRING, 1, "a string", NULL },
+	{ "sdp", T_STRING, 1, "a string", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct param candidate_params[] = {
+	{ "to", T_STRING, 1, "a string", NULL },
+	{ "candidate", T_CANDIDATE, 1, "an object or null", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct param broadcast_params[] = {
+	{ "data", T_ANY, 1, "any JSON value", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct param ping_params[] = {
+	{ "id", T_ANY, 0, "any JSON value", NULL },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct param no_params[] = {
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+/* When a type is accepted. */
+enum when {
+	W_ANY,        /* ping */
+	W_UNJOINED,   /* join */
+	W_JOINED,     /* everything else */
+};
+
+struct msg_type {
+	const char *name;
+	enum when when;
+	const struct param *params;
+	/* Called only after the checks passed; c->peer is set for W_JOINED. */
+	void (*handle)(struct sig *s, struct sig_conn *c, json_t *m,
+		       const char *type);
+};
+
+/* 0 when m has every member its type needs, with the right types;
+ * otherwise sends bad-message and returns -1. */
+static int check_params(struct sig *s, struct sig_conn *c, json_t *m,
+			const char *type, const struct param *pt)
+{
+	for (; pt->member; pt++) {
+		json_t *v = json_object_get(m, pt->member);
+		const char *want = NULL;
+
+		if (!v) {
+			if (!pt->required)
+				continue;
+			send_error(s, c, "bad-message", type,
+				   "A %s message needs member \"%s\".",
+				   type, pt->member);
+			return -1;
+		}
+		if (!(pt->types & JT(json_typeof(v))))
+			want = pt->expect;
+		else if (pt->check)
+			want = pt->check(v);
+		if (want) {
+			send_error(s, c, "bad-message", type,
+				   "Member \"%s\" of %s must be %s.",
+				   pt->member, type, want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- handlers */
+
+/*
+ * Checks the join token against signaling-secret.  Returns 0 and sets
+ * *claims (a new reference, or NULL when no secret is set: joins are then
+ * anonymous and a token sent anyway is ignored, since nothing could vouch
+ * for its claims); -1 after refusing the join.
+ */
+static int join_auth(struct sig *s, struct sig_conn *c, json_t *m,
+		     const char *room, json_t **claims)
+{
+	const char *secret = s->env.conf->signaling_secret;
+	const char *token = json_string_value(json_object_get(m, "token"));
+	json_t *rc, *nm, *sub;
+	char why[64];
+
+	*claims = NULL;
+	if (!secret)
+		return 0;
+	if (!token) {
+		refuse_join(s, c, "This server needs a token to join a room.");
+		return -1;
+	}
+	if (jwt_verify_hs256(token, secret, strlen(secret), now_wall(s),
+			     claims, why, sizeof(why)) < 0) {
+		refuse_join(s, c, "The token was refused: %s.", why);
+		return -1;
+	}
+	rc = json_object_get(*claims, "room");
+	if (!json_is_string(rc) ||
+	    (strcmp(json_string_value(rc), "*") != 0 &&
+	     strcmp(json_string_value(rc), room) != 0)) {
+		refuse_join(s, c, "The token is not valid for room %s.", room);
+		goto fail;
+	}
+	/* The token is ours, but a claim we cannot use as the spec says is
+	 * refused rather than silently dropped: a name beyond the limit, or
+	 * a sub that cannot be a TURN user (it becomes "<expiry>:<sub>"). */
+	nm = json_object_get(*claims, "name");
+	if (nm && (!json_is_string(nm) ||
+		   utf8_chars(json_string_value(nm)) > SIG_NAME_MAX)) {
+		refuse_join(s, c, "The token's name claim is not a string of at most 64 characters.");
+		goto fail;
+	}
+	sub = json_object_get(*claims, "sub");
+	if (sub && !(json_is_string(sub) &&
+		     store_valid_user(json_string_value(sub)))) {
+		refuse_join(s, c, "The token's sub claim is not a usable user name.");
+		goto fail;
+	}
+	return 0;
+fail:
+	json_decref(*claims);
+	*claims = NULL;
+	return -1;
+}
+
+/*
+ * The capacity of a room that is not live (or whose row vanished), from
+ * the store.  A missing room is created when auto-create-rooms is set.
+ * When it is not, joining a missing room is refused as `unauthorized`
+ * (and the socket closed): the spec has no code of its own for it, and a
+ * room that must be made beforehand with `ferryctl room add` is a matter
+ * of permission, like a token for the wrong room.  A store failure is
+ * `server-busy`: the client may try again later.  Returns 0 or -1 (after
+ * the error was sent).  Without a store every room exists with
+ * room-max-peers.
+ */
+static int room_settings(struct sig *s, struct sig_conn *c, const char *room,
+			 int *max_peers)
+{
+	const struct ferry_conf *conf = s->env.conf;
+	char err[256];
+	int rc;
+
+	*max_peers = (int)conf->room_max_peers;
+	if (!s->env.store)
+		return 0;
+	if (conf->auto_create_rooms)
+		rc = store_room_ensure(s->env.store, room,
+				       (int)conf->room_max_peers, max_peers,
+				       err, sizeof(err));
+	else
+		rc = store_room_get(s->env.store, room, max_peers,
+				    err, sizeof(err));
+	if (rc < 0) {
+		log_warn(SUBJ, log_addr(&c->remote), "room %s: %s", room, err);
+		send_error(s, c, "server-busy", "join",
+			   "The room could not be looked up; try again later.");
+		return -1;
+	}
+	if (rc == 1 && conf->auto_create_rooms) {
+		*max_peers = (int)conf->room_max_peers;
+		log_info(SUBJ, log_addr(&c->remote), "room %s created", room);
+	}
+	if (rc == 0 && !conf->auto_create_rooms) {
+		refuse_join(s, c, "Room %s does not exist.", room);
+		return -1;
+	}
+	return 0;
+}
+
+/* The peer of live room r whose current resume token is token, or NULL. */
+static struct sig_peer *find_resumable(struct sig_room *r, const char *token)
+{
+	struct sig_peer *p;
+
+	if (!r || strlen(token) != RESUME_LEN)
+		return NULL;
+	for (p = r->head; p; p = p->next)
+		if (ct_equal(p->resume, token, RESUME_LEN))
+			return p;
+	return NULL;
+}
+
+/*
+ * A join that names the peer's current resume token: the same id and
+ * place, the socket swapped.  The name stays what the others were told
+ * (no peer-joined goes out, so a new name could never reach them).  An
+ * old socket still open is closed with 4000 and no longer carries the
+ * peer, so its later sig_conn_gone() does not touch it.
+ */
+static void resume_peer(struct sig *s, struct sig_conn *c, struct sig_peer *p,
+			const char *user)
+{
+	struct sig_conn *old = p->conn;
+
+	if (old) {
+		old->peer = NULL;
+		conn_close(old, CLOSE_REPLACED, "replaced");
+	}
+	absent_unlink(s, p);
+	p->conn = c;
+	p->remote = c->remote;
+	c->peer = p;
+	new_resume_token(p);
+	s->stats.joins++;
+	log_info(SUBJ, log_addr(&c->remote), "peer %s resumed in room %s%s",
+		 p->id, p->room->name, old ? " (old socket replaced)" : "");
+	send_welcome(s, c, p, user ? user : p->id, 1);
+	flush_queue(s, p);
+}
+
+static void on_join(struct sig *s, struct sig_conn *c, json_t *m,
+		    const char *type)
+{
+	const char *room = json_string_value(json_object_get(m, "room"));
+	const char *resume = json_string_value(json_object_get(m, "resume"));
+	const char *name = json_string_value(json_object_get(m, "name"));
+	const char *user;
+	struct sig_room *r;
+	struct sig_peer *p;
+	json_t *claims;
+	int max_peers;
+
+	(void)type;
+	if (join_auth(s, c, m, room, &claims) < 0)
+		return;
+	user = json_string_value(json_object_get(claims, "sub"));
+	if (claims && json_object_get(claims, "name"))
+		name = json_string_value(json_object_get(claims, "name"));
+
+	r = room_find(s, room);
+	/* An unknown, used or expired token is an ordinary join. */
+	if (resume && (p = find_resumable(r, resume)) != NULL) {
+		resume_peer(s, c, p, user);
+		goto out;
+	}
+	if (r && r->in_store) {
+		max_peers = r->max_peers;
+	} else {
+		if (room_settings(s, c, room, &max_peers) < 0)
+			goto out;
+		if (r) {
+			r->max_peers = max_peers;
+			r->in_store = 1;
+		}
+	}
+	if (r && r->npeers >= (size_t)max_peers) {
+		send_error(s, c, "room-full", "join",
+			   "Room %s is full (%d peers).", room, max_peers);
+		goto out;
+	}
+	if (!r)
+		r = room_new(s, room, max_peers);
+
+	p = xcalloc(1, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%08" PRIx32 "-%" PRIx64,
+		 s->id_prefix, ++s->id_next);
+	p->name = xstrdup(name ? name : "");
+	new_resume_token(p);
+	p->remote = c->remote;
+	p->room = r;
+	p->conn = c;
+	c->peer = p;
+	p->prev = r->tail;
+	if (r->tail)
+		r->tail->next = p;
+	else
+		r->head = p;
+	r->tail = p;
+	r->npeers++;
+	s->stats.peers++;
+	s->stats.joins++;
+	log_info(SUBJ, log_addr(&c->remote), "peer %s joined room %s (%zu there)",
+		 p->id, r->name, r->npeers);
+	send_welcome(s, c, p, user ? user : p->id, 0);
+	deliver_room(s, r, p, json_pack("{s:s,s:o}", "type", "peer-joined",
+					"peer", peer_json(p)));
+out:
+	json_decref(claims);
+}
+
+/* offer, answer and candidate: to one peer of the room, with `from`. */
+static void on_relay(struct sig *s, struct sig_conn *c, json_t *m,
+		     const char *type)
+{
+	struct sig_peer *p = c->peer, *to;
+	const char *member = strcmp(type, "candidate") == 0 ? "candidate" : "sdp";
+	char *text;
+
+	to = room_peer(p->room, json_string_value(json_object_get(m, "to")));
+	if (!to || to == p) {
+		send_error(s, c, "unknown-peer", type, to ?
+			   "A peer cannot send to itself." :
+			   "The \"to\" peer is not in this room.");
+		return;
+	}
+	text = dump(json_pack("{s:s,s:s,s:O}", "type", type, "from", p->id,
+			      member, json_object_get(m, member)));
+	if (text)
+		deliver(s, to, text, strlen(text));
+	free(text);
+}
+
+static void on_broadcast(struct sig *s, struct sig_conn *c, json_t *m,
+			 const char *type)
+{
+	struct sig_peer *p = c->peer;
+
+	deliver_room(s, p->room, p, json_pack("{s:s,s:s,s:O}", "type", type,
+		     "from", p->id, "data", json_object_get(m, "data")));
+}
+
+static void on_leave(struct sig *s, struct sig_conn *c, json_t *m,
+		     const char *type)
+{
+	(void)m;
+	(void)type;
+	peer_remove(s, c->peer, "left");
+	conn_close(c, CLOSE_NORMAL, "left");
+}
+
+/* pong always has `id`: null when the ping had none. */
+static void on_ping(struct sig *s, struct sig_conn *c, json_t *m,
+		    const char *type)
+{
+	json_t *id = json_object_get(m, "id");
+
+	(void)s;
+	(void)type;
+	reply(c, json_pack("{s:s,s:O}", "type", "pong", "id",
+			   id ? id : json_null()));
+}
+
+static const struct msg_type msg_types[] = {
+	{ "join", W_UNJOINED, join_params, on_join },
+	{ "offer", W_JOINED, sdp_params, on_relay },
+	{ "answer", W_JOINED, sdp_params, on_relay },
+	{ "candidate", W_JOINED, candidate_params, on_relay },
+	{ "broadcast", W_JOINED, broadcast_params, on_broadcast },
+	{ "leave", W_JOINED, no_params, on_leave },
+	{ "ping", W_ANY, ping_params, on_ping },
+};
+
+/* Checks in the order the codes are listed by the spec: shape, type,
+ * state, members; only then does a handler run. */
+static void dispatch(struct sig *s, struct sig_conn *c, json_t *m)
+{
+	const struct msg_type *t = NULL;
+	const char *type;
+
+	if (!json_is_object(m)) {
+		send_error(s, c, "bad-message", NULL,
+			   "A message must be a JSON object.");
+		return;
+	}
+	type = json_string_value(json_object_get(m, "type"));
+	if (!type) {
+		send_error(s, c, "bad-message", NULL,
+			   "A message needs a string member \"type\".");
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(msg_types); i++)
+		if (strcmp(msg_types[i].name, type) == 0)
+			t = &msg_types[i];
+	if (!t) {
+		send_error(s, c, "unknown-type", type,
+			   "The message type is not one this server knows.");
+		return;
+	}
+	if (t->when == W_JOINED && !c->peer) {
+		send_error(s, c, "not-joined", type,
+			   "Join a room before sending %s.", type);
+		return;
+	}
+	if (t->when == W_UNJOINED && c->peer) {
+		send_error(s, c, "already-joined", type,
+			   "This connection has already joined room %s.",
+			   c->peer->room->name);
+		return;
+	}
+	if (check_params(s, c, m, type, t->params) < 0)
+		return;
+	t->handle(s, c, m, type);
+}
+
+/* --------------------------------------------------------- entry points */
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sig_tick(arg);
+}
+
+struct sig *sig_new(const struct sig_env *env)
+{
+	struct sig *s = xcalloc(1, sizeof(*s));
+
+	s->env = *env;
+	s->nbuckets = 64;
+	s->buckets = xcalloc(s->nbuckets, sizeof(*s->buckets));
+	/* A prefix random per process keeps ids unique across restarts too,
+	 * so a client holding an id from before one cannot hit a new peer. */
+	random_bytes(&s->id_prefix, sizeof(s->id_prefix));
+	if (env->base) {
+		struct timeval second = { 1, 0 };
+
+		s->tick = event_new(env->base, -1, EV_PERSIST, tick_cb, s);
+		if (!s->tick || event_add(s->tick, &second) < 0) {
+			log_error(SUBJ, NULL, "cannot start the grace timer");
+			sig_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+void sig_free(struct sig *s)
+{
+	struct sig_conn *c;
+
+	if (!s)
+		return;
+	if (s->tick)
+		event_free(s->tick);
+	/* Connections belong to the transport; they merely lose their peer. */
+	for (c = s->conns; c; c = c->sig_next)
+		c->peer = NULL;
+	for (size_t i = 0; i < s->nbuckets; i++) {
+		struct sig_room *r, *rnext;
+
+		for (r = s->buckets[i]; r; r = rnext) {
+			struct sig_peer *p, *pnext;
+
+			rnext = r->hnext;
+			for (p = r->head; p; p = pnext) {
+				pnext = p->next;
+				peer_free(p);
+			}
+			free(r);
+		}
+	}
+	free(s->buckets);
+	free(s);
+}
+
+void sig_set_conf(struct sig *s, const struct ferry_conf *conf)
+{
+	s->env.conf = conf;
+}
+
+const struct sig_stats *sig_stats(const struct sig *s)
+{
+	return &s->stats;
+}
+
+void sig_conn_open(struct sig *s, struct sig_conn *c)
+{
+	if (c->sig_state != CONN_NEW)
+		return;
+	c->sig_state = CONN_OPEN;
+	c->peer = NULL;
+	c->sig_prev = NULL;
+	c->sig_next = s->conns;
+	if (s->conns)
+		s->conns->sig_prev = c;
+	s->conns = c;
+	s->stats.connections++;
+}
+
+void sig_text(struct sig *s, struct sig_conn *c, const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *m;
+
+	/* A transport that skipped sig_conn_open() still gets a consistent
+	 * state; one that is closing gets its remaining input ignored. */
+	sig_conn_open(s, c);
+	if (c->sig_state != CONN_OPEN)
+		return;
+	s->depth++;
+	m = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		       &jerr);
+	if (!m)
+		send_error(s, c, "bad-json", NULL,
+			   "The message is not valid JSON (%s at character %d).",
+			   jerr.text, jerr.position);
+	else
+		dispatch(s, c, m);
+	json_decref(m);
+	s->depth--;
+}
+
+void sig_binary(struct sig *s, struct sig_conn *c)
+{
+	sig_conn_open(s, c);
+	if (c->sig_state != CONN_OPEN)
+		return;
+	s->depth++;
+	send_error(s, c, "bad-message", NULL,
+		   "Messages must be text frames holding JSON, not binary frames.");
+	s->depth--;
+}
+
+void sig_conn_gone(struct sig *s, struct sig_conn *c)
+{
+	struct sig_peer *p = c->peer;
+	long grace = s->env.conf->reconnect_grace;
+
+	if (c->sig_state == CONN_NEW || c->sig_state == CONN_GONE)
+		return;
+	if (c->sig_prev)
+		c->sig_prev->sig_next = c->sig_next;
+	else
+		s->conns = c->sig_next;
+	if (c->sig_next)
+		c->sig_next->sig_prev = c->sig_prev;
+	c->sig_prev = c->sig_next = NULL;
+	c->sig_state = CONN_GONE;
+	c->peer = NULL;
+	s->stats.connections--;
+	if (!p || p->conn != c)
+		return;
+
+	p->conn = NULL;
+	p->deadline_ms = now_ms(s) + (uint64_t)grace * 1000;
+	p->gone_reason = grace > 0 ? "timeout" : "closed";
+	absent_link(s, p);
+	if (grace == 0 && s->depth == 0) {
+		peer_remove(s, p, "closed");
+		return;
+	}
+	/* With no grace but called from inside our own send(), the peer is
+	 * removed (reason "closed") at the next tick instead. */
+	log_info(SUBJ, log_addr(&p->remote),
+		 "peer %s of room %s dropped; its place is kept for %ld s",
+		 p->id, p->room->name, grace);
+}
+
+void sig_tick(struct sig *s)
+{
+	uint64_t now = now_ms(s);
+	struct sig_peer *p, *next;
+
+	s->depth++;
+	for (p = s->absent; p; p = next) {
+		next = p->anext;
+		if (p->deadline_ms <= now)
+			peer_remove(s, p, p->gone_reason);
+	}
+	s->depth--;
+}
+
+void sig_shutdown(struct sig *s)
+{
+	struct sig_conn *c;
+
+	for (c = s->conns; c; c = c->sig_next)
+		conn_close(c, CLOSE_GOING_AWAY, "going away");
+}
+
+void sig_rooms_changed(struct sig *s)
+{
+	char err[256];
+
+	if (!s->env.store)
+		return;
+	for (size_t i = 0; i < s->nbuckets; i++) {
+		struct sig_room *r;
+
+		for (r = s->buckets[i]; r; r = r->hnext) {
+			int max = 0;
+			int rc = store_room_get(s->env.store, r->name, &max,
+						err, sizeof(err));
+
+			if (rc < 0)
+				log_warn(SUBJ, NULL, "room %s: %s", r->name, err);
+			else if (rc == 0)
+				r->in_store = 0;
+			else
+				r->max_peers = max;
+		}
+	}
+}

@@ -1,0 +1,339 @@
+/* wsconn — see wsconn.h. */
+#include "wsconn.h"
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "signaling.h"
+#include "util.h"
+#include "ws.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <microhttpd.h>
+
+/* What may wait for a client that does not read, at the least. */
+#define OUT_LIMIT_MIN (1024 * 1024)
+
+struct wsconn {
+	struct sig_conn sc;                /* first: signaling hands it back */
+	struct http *h;
+	struct bufferevent *bev;
+	struct MHD_UpgradeResponseHandle *urh;
+	struct ws_parser parser;
+	struct wsconn *prev, *next;
+	uint64_t last_rx, last_ping;
+	int closing;                       /* a close frame is queued */
+	int finishing;                     /* teardown scheduled */
+	int gone;                          /* sig_conn_gone() called */
+};
+
+/* Handed from the upgrade request to the upgrade callback. */
+struct pending {
+	struct http *h;
+	char host[256];
+	net_addr remote;
+};
+
+/* Every open connection; main thread only. */
+static struct wsconn *conns;
+static size_t nconns;
+static struct event *sweep_ev;
+
+size_t wsconn_count(void)
+{
+	return nconns;
+}
+
+static const struct ferry_conf *CONF(struct wsconn *c)
+{
+	return http_env(c->h)->conf;
+}
+
+static struct sig *SIG(struct wsconn *c)
+{
+	return http_env(c->h)->sig;
+}
+
+static void finish(evutil_socket_t fd, short what, void *arg)
+{
+	struct wsconn *c = arg;
+
+	if (!c->gone) {
+		c->gone = 1;
+		sig_conn_gone(SIG(c), &c->sc);
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	nconns--;
+	bufferevent_free(c->bev);
+	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+	http_kick(c->h);
+	ws_parser_fini(&c->parser);
+	free(c);
+	if (!conns && sweep_ev) {
+		event_free(sweep_ev);
+		sweep_ev = NULL;
+	}
+}
+
+/* Never free a connection inside its own callback: mark it, free it from
+ * a fresh event. */
+static void finish_soon(struct wsconn *c)
+{
+	if (c->finishing)
+		return;
+	c->finishing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	event_base_once(bufferevent_get_base(c->bev), -1, EV_TIMEOUT, finish, c, NULL);
+}
+
+void wsconn_free_all(void)
+{
+	while (conns)
+		finish(-1, 0, conns);
+}
+
+static void frame(struct wsconn *c, int opcode, const void *data, size_t len)
+{
+	uint8_t hdr[WS_MAX_HEADER];
+	size_t n = ws_frame_header(hdr, opcode, len);
+
+	bufferevent_write(c->bev, hdr, n);
+	if (len)
+		bufferevent_write(c->bev, data, len);
+}
+
+/* Queue a close frame; the socket goes once it has been written. */
+static void close_with(struct wsconn *c, int code, const char *reason)
+{
+	uint8_t buf[WS_CONTROL_FRAME_MAX];
+	size_t n;
+
+	if (c->closing || c->finishing)
+		return;
+	c->closing = 1;
+	n = ws_close_frame(buf, (uint16_t)code, reason);
+	bufferevent_write(c->bev, buf, n);
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static size_t out_limit(struct wsconn *c)
+{
+	size_t four = 4 * (size_t)CONF(c)->signaling_max_message;
+	return four > OUT_LIMIT_MIN ? four : OUT_LIMIT_MIN;
+}
+
+static int op_send(struct sig_conn *sc, const char *text, size_t len)
+{
+	struct wsconn *c = (struct wsconn *)sc;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->closing || c->finishing)
+		return -1;
+	if (evbuffer_get_length(out) + len > out_limit(c)) {
+		/* A reader this slow would make us hold unbounded memory;
+		 * its queue is dropped with it. */
+		log_info("ws", &c->sc.remote.u.sa, "outbound queue full, disconnecting");
+		evbuffer_drain(out, evbuffer_get_length(out));
+		finish_soon(c);
+		return -1;
+	}
+	frame(c, WS_OP_TEXT, text, len);
+	return 0;
+}
+
+static void op_close(struct sig_conn *sc, int code, const char *reason)
+{
+	close_with((struct wsconn *)sc, code, reason);
+}
+
+static const struct sig_conn_ops ops = { .send = op_send, .close = op_close };
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct wsconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in), off = 0;
+	const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)len);
+
+	c->last_rx = mono_ms();
+	while (off < len && !c->closing && !c->finishing) {
+		struct ws_event ev;
+		size_t used = 0;
+		int r = ws_parser_feed(&c->parser, p + off, len - off, &used, &ev);
+
+		off += used;
+		if (r == 0)
+			break;
+		switch (ev.type) {
+		case WS_EV_TEXT:
+			sig_text(SIG(c), &c->sc, (const char *)ev.data, ev.len);
+			break;
+		case WS_EV_BINARY:
+			sig_binary(SIG(c), &c->sc);
+			break;
+		case WS_EV_PING:
+			frame(c, WS_OP_PONG, ev.data, ev.len);
+			break;
+		case WS_EV_PONG:
+			break;
+		case WS_EV_CLOSE:
+			/* Echo the client's status, as §5.5.1 asks. */
+			close_with(c, ev.code == WS_CLOSE_NO_STATUS ? WS_CLOSE_NORMAL
+								      : ev.code, "");
+			break;
+		case WS_EV_ERROR:
+			log_debug("ws", &c->sc.remote.u.sa, "closing with %u: %s",
+				  ev.code, ev.reason);
+			close_with(c, ev.code, ev.reason);
+			break;
+		}
+	}
+	evbuffer_drain(in, len);
+}
+
+/* The output has drained: a closing connection can go now. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct wsconn *c = arg;
+
+	if (c->closing)
+		finish_soon(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	finish_soon(arg);
+}
+
+/* Once a second: ping connections that have been quiet for a third of
+ * signaling-idle-timeout, and drop those quiet for all of it (their peer
+ * keeps its place for the reconnect grace). */
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct wsconn *c;
+	uint64_t now = mono_ms();
+
+	for (c = conns; c; c = c->next) {
+		uint64_t idle = (uint64_t)CONF(c)->signaling_idle_timeout * 1000u;
+
+		if (c->finishing)
+			continue;
+		if (now - c->last_rx >= idle) {
+			log_info("ws", &c->sc.remote.u.sa, "idle for %llus, dropping",
+				 (unsigned long long)(idle / 1000));
+			finish_soon(c);
+		} else if (!c->closing && now - c->last_rx >= idle / 3 &&
+			   now - c->last_ping >= idle / 3) {
+			frame(c, WS_OP_PING, "ferry", 5);
+			c->last_ping = now;
+		}
+	}
+}
+
+static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
+		     const char *extra, size_t extra_len, MHD_socket sock,
+		     struct MHD_UpgradeResponseHandle *urh)
+{
+	struct pending *pd = cls;
+	struct event_base *base = http_env(pd->h)->base;
+	struct wsconn *c = xcalloc(1, sizeof(*c));
+
+	c->sc.ops = &ops;
+	memcpy(c->sc.host, pd->host, sizeof(c->sc.host));
+	c->sc.remote = pd->remote;
+	c->h = pd->h;
+	c->urh = urh;
+	c->last_rx = c->last_ping = mono_ms();
+	free(pd);
+	ws_parser_init(&c->parser, (size_t)CONF(c)->signaling_max_message);
+	/* MHD owns the socket: it closes it on MHD_UPGRADE_ACTION_CLOSE. */
+	c->bev = bufferevent_socket_new(base, sock, 0);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = conns;
+	if (conns)
+		conns->prev = c;
+	conns = c;
+	nconns++;
+	if (!sweep_ev) {
+		struct timeval second = { 1, 0 };
+		sweep_ev = event_new(base, -1, EV_PERSIST, sweep, NULL);
+		event_add(sweep_ev, &second);
+	}
+	sig_conn_open(SIG(c), &c->sc);
+	if (extra_len) {
+		evbuffer_add(bufferevent_get_input(c->bev), extra, extra_len);
+		on_read(c->bev, c);
+	}
+}
+
+/* 1 when the comma-separated header value contains token (any case). */
+static int has_token(const char *value, const char *token)
+{
+	size_t n = strlen(token);
+	const char *p = value;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (strncasecmp(p, token, n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+			return 1;
+		p = strchr(p, ',');
+	}
+	return 0;
+}
+
+int wsconn_upgrade(struct http_req *r)
+{
+	const char *upgrade = http_header(r, "Upgrade");
+	const char *connection = http_header(r, "Connection");
+	const char *version = http_header(r, "Sec-WebSocket-Version");
+	const char *key = http_header(r, "Sec-WebSocket-Key");
+	char accept[WS_ACCEPT_LEN + 1];
+	struct MHD_Response *resp;
+	struct pending *pd;
+	enum MHD_Result ok;
+
+	if (strcmp(r->method, "GET") != 0)
+		return http_error(r, 405, "method-not-allowed",
+				  "The signaling endpoint takes a WebSocket GET.");
+	if (!upgrade || !has_token(upgrade, "websocket") || !connection ||
+	    !has_token(connection, "upgrade"))
+		return http_error(r, 426, "upgrade-required",
+				  "This endpoint speaks WebSocket only.");
+	if (!version || strcmp(version, "13") != 0)
+		return http_error_with(r, 426, "upgrade-required",
+				       "Only WebSocket version 13 is supported.",
+				       "Sec-WebSocket-Version", "13");
+	if (!key || ws_accept_key(key, accept) != 0)
+		return http_error(r, 400, "bad-request",
+				  "Sec-WebSocket-Key is missing or not 16 bytes of base64.");
+	pd = xcalloc(1, sizeof(*pd));
+	pd->h = r->h;
+	memcpy(pd->host, r->host, sizeof(pd->host));
+	pd->remote = r->remote;
+	resp = MHD_create_response_for_upgrade(upgraded, pd);
+	if (!resp) {
+		free(pd);
+		return 0;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+	MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+	ok = MHD_queue_response(r->conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+	MHD_destroy_response(resp);
+	r->status = 101;
+	if (ok != MHD_YES)
+		free(pd);
+	return ok == MHD_YES;
+}
