@@ -5,6 +5,8 @@
 
 #include "ctl.h"
 #include "conf.h"
+#include "ice.h"
+#include "jwt.h"
 #include "store.h"
 #include "util.h"
 
@@ -810,22 +812,145 @@ static int cmd_room_list(struct ctl *c, const struct args *a)
 
 /* ------------------------------------------------- token, credentials */
 
-/*
- * TODO(lead): `token` needs the JWT signer (jwt.c, HS256 with
- * signaling-secret) and `credentials` the ICE-servers JSON builder shared
- * with /api/ice-servers; neither exists yet.  Until they do, both commands
- * are recognised (with their options) and fail cleanly.
- */
-static int cmd_token(struct ctl *c, const struct args *a)
+/* The settings token and credentials need: the file given with -c, else
+ * the default file when it exists, else the built-in defaults. */
+static const struct ferry_conf *conf_or_defaults(struct ctl *c)
 {
-	fail("token: not available in this build");
-	return 1;
+	if (!c->conf && need_conf(c) < 0)
+		return NULL;
+	if (!c->conf) {
+		c->conf = conf_load_string("(defaults)", "", NULL, NULL);
+		if (!c->conf)
+			fail("cannot build the default settings");
+	}
+	return c->conf;
 }
 
+static int parse_ttl(const struct args *a, const char *what, long *ttl)
+{
+	const char *v = opt_value(a, O_TTL);
+
+	*ttl = 0;
+	if (v && parse_long(v, 1, 0x7fffffffL, ttl) < 0) {
+		fail("%s: --ttl must be a whole number of seconds from 1, not '%s'", what, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* token ROOM [--name N] [--ttl S]: a join token (RFC 7519, HS256 with
+ * signaling-secret) for ROOM ("*" for any room), valid for S seconds
+ * (default one hour). */
+static int cmd_token(struct ctl *c, const struct args *a)
+{
+	const struct ferry_conf *conf = conf_or_defaults(c);
+	const char *room = a->pos[0], *name = opt_value(a, O_NAME), *p;
+	json_t *claims, *jname = NULL;
+	size_t chars = 0;
+	char *token;
+	long ttl;
+
+	if (!conf)
+		return 1;
+	if (parse_ttl(a, "token", &ttl) < 0)
+		return 1;
+	if (!conf->signaling_secret) {
+		fail("token: no signaling-secret is configured (give the config with -c)");
+		return 1;
+	}
+	if (strcmp(room, "*") != 0 && !store_valid_room(room)) {
+		fail("token: room names are 1 to 64 of A-Z a-z 0-9 _ . -, not '%s'", room);
+		return 1;
+	}
+	for (p = name; p && *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	if (name && (chars > 64 || !(jname = json_string(name)))) {
+		fail("token: --name must be UTF-8 of at most 64 characters");
+		return 1;
+	}
+	claims = json_pack("{s:s,s:I}", "room", room,
+			   "exp", (json_int_t)(wall_s() + (ttl ? ttl : 3600)));
+	if (jname)
+		json_object_set_new(claims, "name", jname);
+	token = jwt_sign_hs256(conf->signaling_secret, strlen(conf->signaling_secret),
+			       claims);
+	json_decref(claims);
+	if (!token) {
+		fail("token: cannot sign the token");
+		return 1;
+	}
+	printf("%s\n", token);
+	free(token);
+	return 0;
+}
+
+static int first_secret(void *ctx, const struct store_secret *s)
+{
+	char **out = ctx;
+
+	*out = xstrdup(s->value);
+	return 1;                       /* stop after the oldest */
+}
+
+/* A host for the URLs when public-host is unset: the first listen address
+ * that is not a wildcard, else this machine's name. */
+static void default_host(const struct ferry_conf *conf, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < conf->listen.n; i++) {
+		if (!net_is_wildcard(&conf->listen.v[i].u.sa)) {
+			net_fmt_ip(&conf->listen.v[i].u.sa, out, n);
+			return;
+		}
+	}
+	if (gethostname(out, n) != 0 || !*out)
+		snprintf(out, n, "localhost");
+	out[n - 1] = '\0';
+}
+
+/* credentials [--user U] [--ttl S]: what /api/ice-servers returns. */
 static int cmd_credentials(struct ctl *c, const struct args *a)
 {
-	fail("credentials: not available in this build");
-	return 1;
+	const struct ferry_conf *conf = conf_or_defaults(c);
+	const char *user = opt_value(a, O_USER);
+	char err[512], host[256], *db_secret = NULL, *text;
+	const char *secret;
+	struct ice_creds creds;
+	json_t *out;
+	long ttl;
+
+	if (!conf || parse_ttl(a, "credentials", &ttl) < 0)
+		return 1;
+	if (user && !store_valid_user(user)) {
+		fail("credentials: --user must be 1 to 255 bytes without ':' or control characters");
+		return 1;
+	}
+	secret = conf->auth_secret.n ? conf->auth_secret.v[0] : NULL;
+	if (!secret) {
+		if (open_store(c) < 0)
+			return 1;
+		if (store_secret_foreach(c->st, first_secret, &db_secret, err,
+					 sizeof(err)) < 0) {
+			fail("%s", err);
+			return 1;
+		}
+		secret = db_secret;
+	}
+	if (!secret) {
+		fail("credentials: no auth-secret in the config and no secret in the database");
+		return 1;
+	}
+	default_host(conf, host, sizeof(host));
+	ice_make_creds(conf, secret, user, ttl, wall_s(), &creds);
+	out = json_pack("{s:o,s:I,s:I}", "iceServers", ice_server_list(conf, host, &creds),
+			"ttl", (json_int_t)creds.ttl, "expires", (json_int_t)creds.expires);
+	text = json_dumps(out, JSON_INDENT(2));
+	printf("%s\n", text);
+	free(text);
+	json_decref(out);
+	free(db_secret);
+	return 0;
 }
 
 /* ----------------------------------------------------------- dispatch */
@@ -927,10 +1052,6 @@ int ctl_main(int argc, char **argv)
 			fputs(usage_text, stdout);
 		return rc > 0 ? 0 : 1;
 	}
-
-	/* The unavailable commands fail the same way whatever the config. */
-	if (cmd->run == cmd_token || cmd->run == cmd_credentials)
-		return cmd->run(&c, &a);
 
 	rc = setup(&c) < 0 ? 1 : cmd->run(&c, &a);
 	store_close(c.st);

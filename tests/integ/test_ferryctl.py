@@ -72,6 +72,33 @@ def fails(name, *args, expect=None, **kw):
     return err
 
 
+def b64url_decode(s):
+    import base64
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def jwt_claims(token, secret):
+    """The claims of an HS256 JWT whose signature checks, else None."""
+    import base64
+    import hmac
+    try:
+        head, body, sig = token.split(".")
+        mac = hmac.new(secret, (head + "." + body).encode(), hashlib.sha256).digest()
+        if base64.urlsafe_b64encode(mac).rstrip(b"=").decode() != sig:
+            return None
+        if json.loads(b64url_decode(head)).get("alg") != "HS256":
+            return None
+        return json.loads(b64url_decode(body))
+    except ValueError:
+        return None
+
+
+def rest_password(secret, username):
+    import base64
+    import hmac
+    return base64.b64encode(hmac.new(secret, username.encode(), hashlib.sha1).digest()).decode()
+
+
 def columns_aligned(text, header):
     """The first line is the header; every row's cells start where the
     header's titles start, and no line has trailing blanks."""
@@ -333,11 +360,43 @@ def tests(tmp):
                    db=os.path.join(tmp, "e.db"))
     ok(json.loads(out) == [], "empty array")
 
-    # ----------------------------------------------- not yet available
-    fails("token not available", "token", "lobby", "--ttl", "60",
-          expect="token: not available in this build")
-    fails("credentials not available", "credentials", "--user", "u",
-          expect="credentials: not available in this build")
+    # ------------------------------------------------ token, credentials
+    tconf = os.path.join(tmp, "tokens.conf")
+    tdb = os.path.join(tmp, "tokens.db")
+    with open(tconf, "w") as f:
+        f.write("database = %s\nsignaling-secret = s1gn\nlisten = 127.0.0.1:3478\n"
+                "web-root =\ncredential-ttl = 600\n" % tdb)
+    before = int(time.time())
+    out = succeeds("token ROOM --name --ttl", "-c", tconf, "token", "lobby",
+                   "--name", "Ann", "--ttl", "60", db=False)
+    claims = jwt_claims(out.strip(), b"s1gn")
+    ok(claims is not None and claims.get("room") == "lobby" and
+       claims.get("name") == "Ann" and before + 60 <= claims.get("exp", 0) <= before + 62,
+       "token is an HS256 JWT with room, name and exp", claims)
+    out = succeeds("token for any room", "-c", tconf, "token", "*", db=False)
+    claims = jwt_claims(out.strip(), b"s1gn")
+    ok(claims is not None and claims["room"] == "*" and
+       before + 3600 <= claims["exp"] <= before + 3602, "default ttl is one hour", claims)
+    fails("token with a bad room", "-c", tconf, "token", "a b", db=False,
+          expect="room names")
+    fails("token with a bad ttl", "-c", tconf, "token", "r", "--ttl", "x", db=False,
+          expect="--ttl")
+    fails("token without signaling-secret", "token", "r", expect="no signaling-secret")
+    fails("credentials without any secret", "credentials", "--user", "u",
+          db=os.path.join(tmp, "nosecret.db"), expect="no auth-secret")
+    succeeds("secret added for credentials", "secret", "add", "c0ffee",
+             db=os.path.join(tmp, "withsecret.db"))
+    rc, out, err = run("credentials", "--user", "u1", "--ttl", "120",
+                       db=os.path.join(tmp, "withsecret.db"))
+    ok(rc == 0, "credentials from the database's secret", err)
+    if rc == 0:
+        cred = json.loads(out)
+        turn = [s for s in cred["iceServers"] if "username" in s]
+        ok(len(turn) == 1 and turn[0]["username"].endswith(":u1") and
+           turn[0]["credential"] == rest_password(b"c0ffee", turn[0]["username"]) and
+           cred["ttl"] == 120 and str(cred["expires"]) == turn[0]["username"].split(":")[0],
+           "credentials JSON carries the REST credential signed by the secret", out)
+
 
     # -------------------------------------------------------------- -c
     conf = os.path.join(tmp, "ferryd.conf")
