@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYCTL, Ferryd, free_port, have, run, skip,  # noqa: E402
+from ferrytest import (FERRYCTL, Ferryd, free_port, have, run, run_cmd, skip,  # noqa: E402
                        stun_parse, stun_request, test, udp_exchange, wait_for)
 
 
@@ -40,7 +40,7 @@ def drops_privileges_after_binding():
         assert re.search(r"^Uid:\s+%d\s" % nobody.pw_uid, st, re.M), st
     assert stun_parse(udp_exchange(f.addr, stun_request()))[0] == 0x0101
     # ferryctl (as root) writes, the unprivileged daemon reads it...
-    r = run([FERRYCTL, "-d", os.path.join(f.dir, "ferry.db"), "room", "add", "ops"])
+    r = run_cmd([FERRYCTL, "-d", os.path.join(f.dir, "ferry.db"), "room", "add", "ops"])
     assert r.returncode == 0, r.stderr
     wait_for(lambda: "database changed" in f.read_log(), 5, "the change to be seen")
     # ...and the daemon can still write (its health check touches the db)
