@@ -1,6 +1,8 @@
 /* listen — see listen.h. */
 #include "listen.h"
 #include "conf.h"
+#include "dtls.h"
+#include "tls.h"
 #include "log.h"
 #include "server.h"
 #include "stun.h"
@@ -15,7 +17,9 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 
 #define RECV_BATCH 16
 /* The largest UDP payload; anything truncated to fit is dropped. */
@@ -43,6 +47,7 @@ struct tcp_conn {
 	struct worker_io *io;
 	struct tcp_conn *prev, *next;
 	int closing;
+	int sniffed;                   /* first byte seen: TLS or plain decided */
 };
 
 struct tcp_lsn {
@@ -59,6 +64,8 @@ struct worker_io {
 	struct tcp_lsn *tcp;           /* one per address */
 	struct tcp_conn *conns;
 	size_t nconns;
+	struct dtls *dtls;             /* NULL without cert and key */
+	struct tls *tls;
 	/* recvmmsg buffers, reused for every batch: no allocation per packet */
 	struct mmsghdr msgs[RECV_BATCH];
 	struct iovec iov[RECV_BATCH];
@@ -68,6 +75,7 @@ struct worker_io {
 };
 
 struct listener_set {
+	struct tls *tls;
 	size_t naddr;
 	int nworkers;
 	net_addr *addrs;               /* resolved ports */
@@ -185,8 +193,12 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 				dst_from_cmsg(mh, &u->bound, &local);
 			else
 				local = u->bound;
-			srv_input(io->srv, &u->t, &local, &client,
-				  io->iov[i].iov_base, io->msgs[i].msg_len);
+			if (io->dtls && dtls_looks_like(io->iov[i].iov_base, io->msgs[i].msg_len))
+				dtls_input(io->dtls, &u->t, &local, &client,
+					   io->iov[i].iov_base, io->msgs[i].msg_len);
+			else
+				srv_input(io->srv, &u->t, &local, &client,
+					  io->iov[i].iov_base, io->msgs[i].msg_len);
 		}
 		if (n < RECV_BATCH)
 			return;
@@ -277,11 +289,49 @@ static void tcp_written(struct bufferevent *bev, void *arg)
 	}
 }
 
+static void tcp_readable(struct bufferevent *bev, void *arg);
+static void tcp_event(struct bufferevent *bev, short what, void *arg);
+
+/* A TLS ClientHello (a handshake record, 0x16) as the first byte of a
+ * connection makes it TURN over TLS, whichever port it reached; the TLS
+ * layer then sits between the socket and the framing below. */
+static int start_tls(struct tcp_conn *c)
+{
+	SSL *ssl = tls_ssl(c->io->tls, TLS_TURN);
+	struct bufferevent *tb;
+
+	if (!ssl)
+		return -1;
+	tb = bufferevent_openssl_filter_new(c->io->base, c->bev, ssl,
+					    BUFFEREVENT_SSL_ACCEPTING,
+					    BEV_OPT_CLOSE_ON_FREE);
+	if (!tb) {
+		SSL_free(ssl);
+		return -1;
+	}
+	c->bev = tb;
+	c->t.kind = SRV_TLS;
+	bufferevent_setcb(tb, tcp_readable, NULL, tcp_event, c);
+	bufferevent_enable(tb, EV_READ | EV_WRITE);
+	tcp_set_idle(c);
+	/* The ClientHello is already in the socket's buffer: hand it on. */
+	bufferevent_trigger(bufferevent_get_underlying(tb), EV_READ, 0);
+	return 0;
+}
+
 static void tcp_readable(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
+	if (!c->sniffed && evbuffer_get_length(in) > 0) {
+		c->sniffed = 1;
+		if (*evbuffer_pullup(in, 1) == 0x16 && c->io->tls) {
+			if (start_tls(c) < 0)
+				conn_close_soon(c);
+			return;
+		}
+	}
 	while (!c->closing) {
 		size_t avail = evbuffer_get_length(in);
 		size_t peek = avail < STUN_HEADER_LEN ? avail : STUN_HEADER_LEN;
@@ -312,9 +362,17 @@ static void tcp_readable(struct bufferevent *bev, void *arg)
 static void tcp_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct tcp_conn *c = arg;
+	unsigned long e;
 
+	if (what & BEV_EVENT_CONNECTED)
+		return;                /* TLS handshake done */
 	if (what & BEV_EVENT_TIMEOUT)
 		log_debug("tcp", &c->peer.u.sa, "idle, closing");
+	else if (c->t.kind == SRV_TLS && (e = bufferevent_get_openssl_error(bev))) {
+		char why[160];
+		ERR_error_string_n(e, why, sizeof(why));
+		log_debug("tls", &c->peer.u.sa, "closing: %s", why);
+	}
 	conn_close_soon(c);
 }
 
@@ -383,13 +441,15 @@ static int probe_free(net_addr *addr, char *err, size_t errlen)
 }
 
 struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
-				    char *err, size_t errlen)
+				    struct tls *tls, char *err, size_t errlen)
 {
 	struct listener_set *ls = xcalloc(1, sizeof(*ls));
-	size_t a, total = conf->listen.n * (size_t)nworkers;
+	size_t a, naddr = conf->listen.n + conf->tls_listen.n;
+	size_t total = naddr * (size_t)nworkers;
 	int w;
 
-	ls->naddr = conf->listen.n;
+	ls->tls = tls_wanted(conf) ? tls : NULL;
+	ls->naddr = naddr;
 	ls->nworkers = nworkers;
 	ls->addrs = xcalloc(ls->naddr, sizeof(*ls->addrs));
 	ls->udp_fd = xcalloc(total ? total : 1, sizeof(int));
@@ -399,7 +459,11 @@ struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
 		ls->udp_fd[a] = ls->tcp_fd[a] = -1;
 
 	for (a = 0; a < ls->naddr; a++) {
-		net_addr addr = conf->listen.v[a];
+		/* tls-listen addresses take the same sockets as listen ones:
+		 * every port tells TLS and DTLS from plain STUN by the first
+		 * byte; they differ only in the URLs clients are given. */
+		net_addr addr = a < conf->listen.n ? conf->listen.v[a]
+						   : conf->tls_listen.v[a - conf->listen.n];
 		/* SO_REUSEPORT would let us share a port that another process
 		 * of the same user holds; a plain bind first proves it free
 		 * (and resolves port 0 for the whole group). */
@@ -430,6 +494,9 @@ int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 
 	io->base = base;
 	io->srv = srv;
+	io->tls = ls->tls;
+	if (ls->tls)
+		io->dtls = dtls_new(ls->tls, srv, base);
 	io->bufs = xmalloc((size_t)RECV_BATCH * RECV_SLOT);
 	io->udp = xcalloc(ls->naddr ? ls->naddr : 1, sizeof(*io->udp));
 	io->tcp = xcalloc(ls->naddr ? ls->naddr : 1, sizeof(*io->tcp));
@@ -465,6 +532,8 @@ void listeners_detach(struct listener_set *ls, int id)
 
 	while (io->conns)
 		conn_free(io->conns);
+	dtls_free(io->dtls);
+	io->dtls = NULL;
 	for (a = 0; io->udp && a < ls->naddr; a++) {
 		if (io->udp[a].ev)
 			event_free(io->udp[a].ev);

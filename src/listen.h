@@ -20,8 +20,12 @@ struct srv;
 struct listener_set;
 
 /* NULL with err on failure (nothing stays bound). */
+struct tls;
+
+/* tls (may be NULL) serves TLS and DTLS on every port when cert and key
+ * are configured. */
 struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
-				    char *err, size_t errlen);
+				    struct tls *tls, char *err, size_t errlen);
 /* Start serving worker `id`'s sockets on base, feeding srv. */
 int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 		     struct srv *srv, char *err, size_t errlen);

@@ -13,6 +13,7 @@
 #include "server.h"
 #include "signaling.h"
 #include "store.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 #include "wsconn.h"
@@ -45,6 +46,7 @@ struct ferry {
 	struct store *store;
 	struct auth *auth;
 	struct relay_pool *pool;
+	struct tls *tls;
 	struct listener_set *listeners;
 	struct sig *sig;
 	struct http *http;
@@ -172,7 +174,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct ferry *f = arg;
 	struct ferry_conf *nc, *old;
-	char what_changed[128];
+	char what_changed[128], err[512];
 
 	log_info("ferryd", NULL, "SIGHUP: reloading %s", f->conf_path);
 	notify("RELOADING=1");
@@ -190,6 +192,12 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	    (nc->log_file && strcmp(nc->log_file, f->conf->log_file) != 0))
 		open_log(nc, f->foreground);
 	log_set_level(nc->log_level);
+	if (tls_reload(f->tls, nc, err, sizeof(err)) < 0) {
+		log_error("tls", NULL, "reload: %s; the running certificate stays", err);
+	} else if (tls_wanted(nc)) {
+		tls_describe(f->tls, err, sizeof(err));
+		log_info("tls", NULL, "certificate: %s", err);
+	}
 	workers_set_conf(f->workers, f->nworkers, nc);
 	sig_set_conf(f->sig, nc);
 	http_set_conf(f->http, nc);
@@ -384,8 +392,17 @@ static int start(struct ferry *f)
 		return -1;
 	}
 	f->pool = relay_pool_new(f->conf);
+	f->tls = tls_new(f->conf, err, sizeof(err));
+	if (!f->tls) {
+		log_error("tls", NULL, "%s", err);
+		return -1;
+	}
+	if (tls_wanted(f->conf)) {
+		tls_describe(f->tls, err, sizeof(err));
+		log_info("tls", NULL, "certificate: %s", err);
+	}
 	f->nworkers = (int)f->conf->threads;
-	f->listeners = listeners_bind(f->conf, f->nworkers, err, sizeof(err));
+	f->listeners = listeners_bind(f->conf, f->nworkers, f->tls, err, sizeof(err));
 	if (!f->listeners) {
 		log_error("listen", NULL, "%s", err);
 		return -1;
@@ -458,6 +475,7 @@ static void stop(struct ferry *f)
 		workers_free(f->workers, f->nworkers);
 	}
 	listeners_free(f->listeners);
+	tls_free(f->tls);
 	relay_pool_free(f->pool);
 	auth_free(f->auth);
 	store_close(f->store);
