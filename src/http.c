@@ -2,6 +2,7 @@
 #include "http.h"
 #include "api.h"
 #include "conf.h"
+#include "https.h"
 #include "log.h"
 #include "util.h"
 
@@ -34,8 +35,11 @@ struct http_daemon {
 
 struct http {
 	struct http_env env;
+	/* d[0..n-1] serve http-listen; d[n], when https-listen is set, is a
+	 * daemon without a socket of its own, fed by https.c. */
 	size_t n;
 	struct http_daemon *d;
+	struct https *hs;
 	struct event *kick;
 	uint64_t status[6];        /* responses by class: [1]=1xx ... [5]=5xx */
 };
@@ -96,9 +100,14 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 	struct http *h = arg;
 	size_t i;
 
-	for (i = 0; i < h->n; i++)
+	for (i = 0; i < h->n + (h->hs != NULL); i++)
 		if (h->d[i].d)
 			run_daemon(&h->d[i]);
+}
+
+static void kick_cb(void *arg)
+{
+	http_kick(arg);
 }
 
 void http_kick(struct http *h)
@@ -309,7 +318,10 @@ struct http *http_new(const struct http_env *env, char *err, size_t errlen)
 
 	h->env = *env;
 	h->n = c->http_listen.n;
-	h->d = xcalloc(h->n ? h->n : 1, sizeof(*h->d));
+	h->d = xcalloc(h->n + 1, sizeof(*h->d));
+	for (i = 0; i <= h->n; i++)
+		h->d[i].fd = -1;
+	h->kick = event_new(env->base, -1, 0, on_kick, h);
 	for (i = 0; i < h->n; i++) {
 		h->d[i].h = h;
 		h->d[i].addr = c->http_listen.v[i];
@@ -319,49 +331,77 @@ struct http *http_new(const struct http_env *env, char *err, size_t errlen)
 			return NULL;
 		}
 	}
-	h->kick = event_new(env->base, -1, 0, on_kick, h);
+	if (c->https_listen.n) {
+		h->hs = https_new(c, env->base, env->tls, err, errlen);
+		if (!h->hs) {
+			http_free(h);
+			return NULL;
+		}
+		h->d[h->n].h = h;
+	}
 	return h;
+}
+
+/* One MHD daemon on our loop: over fd, or (fd < 0) fed by https.c. */
+static int start_daemon(struct http_daemon *hd, char *err, size_t errlen)
+{
+	struct http *h = hd->h;
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+
+	if (hd->fd < 0)
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+	else if (net_family(&hd->addr) == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_ADDRESS, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_SECONDS, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_REQUEST_MEMORY, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		/* last, so that a daemon fed by https.c can leave it out */
+		{ MHD_OPTION_LISTEN_SOCKET, hd->fd, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (hd->fd < 0)
+		opts[ARRAY_LEN(opts) - 2].option = MHD_OPTION_END;
+	hd->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, hd,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+		MHD_OPTION_ARRAY, opts,
+		MHD_OPTION_END);
+	if (!hd->d) {
+		snprintf(err, errlen, "cannot start libmicrohttpd");
+		return -1;
+	}
+	hd->fd = -1;                       /* MHD owns it now */
+	info = MHD_get_daemon_info(hd->d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info) {
+		snprintf(err, errlen, "libmicrohttpd has no epoll descriptor");
+		return -1;
+	}
+	hd->io = event_new(h->env.base, info->epoll_fd, EV_READ | EV_PERSIST, on_io, hd);
+	hd->timer = event_new(h->env.base, -1, 0, on_io, hd);
+	event_add(hd->io, NULL);
+	run_daemon(hd);
+	return 0;
 }
 
 int http_start(struct http *h, char *err, size_t errlen)
 {
-	size_t i;
 	char a[NET_ADDRSTRLEN];
+	size_t i;
 
 	for (i = 0; i < h->n; i++) {
-		struct http_daemon *hd = &h->d[i];
-		const union MHD_DaemonInfo *info;
-		unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
-
-		if (net_family(&hd->addr) == AF_INET6)
-			flags |= MHD_USE_IPv6;
-		hd->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, hd,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-			MHD_OPTION_LISTEN_SOCKET, hd->fd,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_ADDRESS,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_SECONDS,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_REQUEST_MEMORY,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			MHD_OPTION_END);
-		if (!hd->d) {
-			snprintf(err, errlen, "cannot start HTTP on %s",
-				 net_fmt(&hd->addr.u.sa, a, sizeof(a)));
+		if (start_daemon(&h->d[i], err, errlen) < 0)
 			return -1;
-		}
-		hd->fd = -1;               /* MHD owns it now */
-		info = MHD_get_daemon_info(hd->d, MHD_DAEMON_INFO_EPOLL_FD);
-		if (!info) {
-			snprintf(err, errlen, "libmicrohttpd has no epoll descriptor");
-			return -1;
-		}
-		hd->io = event_new(h->env.base, info->epoll_fd, EV_READ | EV_PERSIST,
-				   on_io, hd);
-		hd->timer = event_new(h->env.base, -1, 0, on_io, hd);
-		event_add(hd->io, NULL);
-		run_daemon(hd);
 		log_info("http", NULL, "HTTP API, signaling and web app on %s",
-			 net_fmt(&hd->addr.u.sa, a, sizeof(a)));
+			 net_fmt(&h->d[i].addr.u.sa, a, sizeof(a)));
+	}
+	if (h->hs) {
+		if (start_daemon(&h->d[h->n], err, errlen) < 0)
+			return -1;
+		https_start(h->hs, h->d[h->n].d, kick_cb, h);
 	}
 	return 0;
 }
@@ -370,6 +410,7 @@ void http_stop_listening(struct http *h)
 {
 	size_t i;
 
+	https_stop_listening(h->hs);
 	for (i = 0; i < h->n; i++) {
 		if (h->d[i].d) {
 			MHD_socket s = MHD_quiesce_daemon(h->d[i].d);
@@ -385,7 +426,8 @@ void http_free(struct http *h)
 
 	if (!h)
 		return;
-	for (i = 0; i < h->n; i++) {
+	https_free(h->hs);
+	for (i = 0; i <= h->n; i++) {
 		struct http_daemon *hd = &h->d[i];
 		if (hd->io)
 			event_free(hd->io);

@@ -23,6 +23,7 @@ struct http;
 struct MHD_Connection;
 struct sig;
 struct store;
+struct tls;
 struct worker;
 struct relay_pool;
 
@@ -35,6 +36,7 @@ struct http_env {
 	struct worker **workers;           /* for /metrics and /healthz */
 	int nworkers;
 	struct relay_pool *pool;
+	struct tls *tls;                   /* for https-listen */
 };
 
 /* Bind every http-listen address.  NULL with err on failure. */

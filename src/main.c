@@ -414,7 +414,7 @@ static int start(struct ferry *f)
 	f->sig = sig_new(&senv);
 	struct http_env henv = {
 		.conf = f->conf, .base = f->base, .auth = f->auth, .store = f->store,
-		.sig = f->sig, .pool = f->pool,
+		.sig = f->sig, .pool = f->pool, .tls = f->tls,
 	};
 	f->http = http_new(&henv, err, sizeof(err));
 	if (!f->http) {
