@@ -79,6 +79,10 @@ struct ferry_conf {
 	long max_allocation_lifetime;      /* seconds */
 	long max_bps;                      /* 0 = none */
 	long tcp_idle_timeout;             /* seconds, for connections without an allocation */
+	long unauth_rate;                  /* answers/s per address to unauthenticated requests */
+	long max_allocations_per_address;  /* 0 = none */
+	long max_tcp_connections;          /* per listener kind; 0 = none */
+	long max_tcp_connections_per_address;
 
 	/* peer filter: denied_peer holds the built-in list followed by the
 	 * file's own lines (minus loopback when allow_loopback_peers). */
@@ -95,6 +99,10 @@ struct ferry_conf {
 	long signaling_idle_timeout;       /* seconds */
 	long signaling_queue;              /* messages */
 	long signaling_max_message;        /* bytes */
+	long signaling_rate;               /* messages/s per peer; 0 = none */
+	long max_rooms;                    /* 0 = none */
+	long max_signaling_peers;          /* 0 = none */
+	long signaling_queue_memory;       /* bytes; 0 = none */
 	struct conf_strs allowed_origin;   /* empty: any */
 	char *web_root;                    /* NULL: no static files */
 	struct conf_cidrs metrics_allow;

@@ -41,7 +41,7 @@ struct http {
 	struct http_daemon *d;
 	struct https *hs;
 	struct event *kick;
-	uint64_t status[6];        /* responses by class: [1]=1xx ... [5]=5xx */
+	uint64_t status[600];      /* responses by status code */
 };
 
 const struct http_env *http_env(const struct http *h)
@@ -60,7 +60,7 @@ void http_set_workers(struct http *h, struct worker **w, int n)
 	h->env.nworkers = n;
 }
 
-void http_status_counts(const struct http *h, uint64_t counts[6])
+void http_status_counts(const struct http *h, uint64_t counts[600])
 {
 	memcpy(counts, h->status, sizeof(h->status));
 }
@@ -228,7 +228,7 @@ static int queue(struct http_req *r, int status, struct MHD_Response *resp,
 	MHD_destroy_response(resp);
 	r->status = status;
 	if (status >= 100 && status < 600)
-		r->h->status[status / 100]++;
+		r->h->status[status]++;
 	return ok == MHD_YES;
 }
 

@@ -90,8 +90,7 @@ int http_text(struct http_req *r, int status, const char *type,
 /* A file (static files); takes fd. */
 int http_file(struct http_req *r, int fd, uint64_t size, const char *type);
 
-/* HTTP status counters for /metrics: count of responses per status class
- * and per status code seen (small fixed table). */
-void http_status_counts(const struct http *h, uint64_t counts[6]);
+/* Responses sent, indexed by status code (100..599), for /metrics. */
+void http_status_counts(const struct http *h, uint64_t counts[600]);
 
 #endif

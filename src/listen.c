@@ -1,14 +1,17 @@
 /* listen — see listen.h. */
 #include "listen.h"
+#include "addrcount.h"
 #include "conf.h"
 #include "dtls.h"
 #include "tls.h"
 #include "log.h"
 #include "server.h"
+#include "stats.h"
 #include "stun.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +69,9 @@ struct worker_io {
 	size_t nconns;
 	struct dtls *dtls;             /* NULL without cert and key */
 	struct tls *tls;
+	struct addr_counts *counts;    /* TCP connections by address, all workers */
+	int spare_fd;                  /* given up to accept-and-close at EMFILE */
+	uint64_t last_refusal_log;
 	/* recvmmsg buffers, reused for every batch: no allocation per packet */
 	struct mmsghdr msgs[RECV_BATCH];
 	struct iovec iov[RECV_BATCH];
@@ -76,6 +82,7 @@ struct worker_io {
 
 struct listener_set {
 	struct tls *tls;
+	struct addr_counts *tcp_counts;
 	size_t naddr;
 	int nworkers;
 	net_addr *addrs;               /* resolved ports */
@@ -219,6 +226,7 @@ static void conn_free(struct tcp_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	io->nconns--;
+	addr_counts_release(io->counts, &c->peer.u.sa);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -376,6 +384,36 @@ static void tcp_event(struct bufferevent *bev, short what, void *arg)
 	conn_close_soon(c);
 }
 
+/* Refusals are logged at most once a second per worker: a flood must not
+ * become a flood of log lines. */
+static void log_refusal(struct worker_io *io, const net_addr *peer, const char *why)
+{
+	uint64_t now = mono_ms();
+
+	stat_add(srv_stats(io->srv), ST_TCP_REFUSED, 1);
+	if (now - io->last_refusal_log < 1000)
+		return;
+	io->last_refusal_log = now;
+	log_warn("tcp", peer ? &peer->u.sa : NULL, "connection refused: %s", why);
+}
+
+/* Out of descriptors: take the pending connection with the spare one and
+ * close it at once, so the listening socket does not stay readable and
+ * spin the loop; service resumes by itself when descriptors free up. */
+static void shed_one(struct worker_io *io, int lfd)
+{
+	int fd;
+
+	if (io->spare_fd < 0)
+		return;
+	close(io->spare_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	io->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	log_refusal(io, NULL, "out of file descriptors");
+}
+
 static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
 {
 	struct tcp_lsn *l = arg;
@@ -383,16 +421,26 @@ static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
 	int i;
 
 	for (i = 0; i < 64; i++) {
+		const struct ferry_conf *conf = srv_conf(io->srv);
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		struct tcp_conn *c;
+		net_addr peer;
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				log_warn("tcp", NULL, "accept: %s", strerror(errno));
+				shed_one(io, lfd);
 			return;
+		}
+		net_addr_from_sa(&peer, (struct sockaddr *)&ss);
+		if (addr_counts_take(io->counts, &peer.u.sa,
+				     conf->max_tcp_connections_per_address,
+				     conf->max_tcp_connections) < 0) {
+			close(fd);
+			log_refusal(io, &peer, "too many TCP connections");
+			continue;
 		}
 		c = xcalloc(1, sizeof(*c));
 		c->t.kind = SRV_TCP;
@@ -400,7 +448,7 @@ static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
 		c->t.close = tcp_close;
 		c->t.set_busy = tcp_set_busy;
 		c->io = io;
-		net_addr_from_sa(&c->peer, (struct sockaddr *)&ss);
+		c->peer = peer;
 		net_local_addr(fd, &c->local);
 		c->bev = bufferevent_socket_new(io->base, fd, BEV_OPT_CLOSE_ON_FREE);
 		bufferevent_setcb(c->bev, tcp_readable, tcp_written, tcp_event, c);
@@ -449,6 +497,7 @@ struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
 	int w;
 
 	ls->tls = tls_wanted(conf) ? tls : NULL;
+	ls->tcp_counts = addr_counts_new();
 	ls->naddr = naddr;
 	ls->nworkers = nworkers;
 	ls->addrs = xcalloc(ls->naddr, sizeof(*ls->addrs));
@@ -495,6 +544,8 @@ int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 	io->base = base;
 	io->srv = srv;
 	io->tls = ls->tls;
+	io->counts = ls->tcp_counts;
+	io->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (ls->tls)
 		io->dtls = dtls_new(ls->tls, srv, base);
 	io->bufs = xmalloc((size_t)RECV_BATCH * RECV_SLOT);
@@ -534,6 +585,9 @@ void listeners_detach(struct listener_set *ls, int id)
 		conn_free(io->conns);
 	dtls_free(io->dtls);
 	io->dtls = NULL;
+	if (io->spare_fd > 0)
+		close(io->spare_fd);
+	io->spare_fd = -1;
 	for (a = 0; io->udp && a < ls->naddr; a++) {
 		if (io->udp[a].ev)
 			event_free(io->udp[a].ev);
@@ -564,6 +618,7 @@ void listeners_free(struct listener_set *ls)
 	}
 	free(ls->udp_fd);
 	free(ls->tcp_fd);
+	addr_counts_free(ls->tcp_counts);
 	free(ls->addrs);
 	free(ls->io);
 	free(ls);

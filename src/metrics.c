@@ -67,7 +67,7 @@ char *metrics_render(const struct http_env *env, const struct http *h, size_t *l
 		{ ST_AUTH_FAIL_BAD_REQUEST, "bad_request" },
 		{ ST_AUTH_FAIL_WRONG_CREDENTIALS, "wrong_credentials" },
 	};
-	uint64_t sum[ST__COUNT] = { 0 }, status[6];
+	uint64_t sum[ST__COUNT] = { 0 }, status[600];
 	const struct sig_stats *ss = env->sig ? sig_stats(env->sig) : NULL;
 	struct out o = { .cap = 4096 };
 	size_t i;
@@ -138,10 +138,12 @@ char *metrics_render(const struct http_env *env, const struct http *h, size_t *l
 		    "Signaling error messages sent.", (unsigned long long)ss->errors);
 	}
 	http_status_counts(h, status);
-	head(&o, "ferry_http_responses_total", "counter", "HTTP responses, by status class.");
-	for (i = 1; i < 6; i++)
-		put(&o, "ferry_http_responses_total{code=\"%zuxx\"} %llu\n", i,
-		    (unsigned long long)status[i]);
+	/* Only codes ferryd sends appear, so the label set stays small. */
+	head(&o, "ferry_http_responses_total", "counter", "HTTP responses, by status code.");
+	for (i = 100; i < 600; i++)
+		if (status[i])
+			put(&o, "ferry_http_responses_total{code=\"%zu\"} %llu\n", i,
+			    (unsigned long long)status[i]);
 	*len = o.len;
 	return o.buf;
 }

@@ -11,11 +11,23 @@
 
 struct turn;
 
+/* Token buckets of unauth-rate, one per hashed client address; a
+ * collision shares a bucket, which only makes the limit stricter. */
+#define UNAUTH_SLOTS 4096
+
+struct unauth_bucket {
+	uint8_t key[17];
+	uint32_t tokens;                   /* in thousandths of an answer */
+	uint64_t stamp;                    /* ms */
+};
+
 struct srv {
 	struct srv_env env;
 	uint64_t (*mono)(void);
 	time_t (*wall)(void);
 	struct turn *turn;
+	uint64_t unauth_seed;
+	struct unauth_bucket unauth[UNAUTH_SLOTS];
 	/* Responses are built here: one buffer per worker, no allocation. */
 	uint8_t out[65536 + 128];
 };

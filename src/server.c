@@ -32,6 +32,7 @@ struct srv *srv_new(const struct srv_env *env)
 	s->env = *env;
 	s->mono = mono_ms;
 	s->wall = wall_s;
+	random_bytes(&s->unauth_seed, sizeof(s->unauth_seed));
 	s->turn = turn_new(s);
 	return s;
 }
@@ -52,6 +53,53 @@ void srv_set_conf(struct srv *s, const struct ferry_conf *conf)
 const struct ferry_conf *srv_conf(const struct srv *s)
 {
 	return s->env.conf;
+}
+
+struct stats *srv_stats(struct srv *s)
+{
+	return s->env.stats;
+}
+
+/*
+ * unauth-rate: may this client get one more answer to a request that did
+ * not authenticate?  Such answers (401 with REALM and NONCE above all) are
+ * larger than the requests that trigger them, so unbounded they would
+ * turn ferryd into an amplifier for spoofed floods.
+ */
+static int unauth_allowed(struct srv *s, const net_addr *client)
+{
+	long rate = s->env.conf->unauth_rate;
+	uint64_t now, h = s->unauth_seed ^ 0xcbf29ce484222325ull;
+	struct unauth_bucket *b;
+	uint8_t key[17] = { 0 };
+	int i;
+
+	if (rate <= 0)
+		return 1;
+	key[0] = (uint8_t)client->u.sa.sa_family;
+	if (key[0] == AF_INET)
+		memcpy(key + 1, &client->u.in4.sin_addr, 4);
+	else
+		memcpy(key + 1, &client->u.in6.sin6_addr, 16);
+	for (i = 0; i < 17; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
+	b = &s->unauth[(h ^ (h >> 29)) % UNAUTH_SLOTS];
+	now = s->mono();
+	if (memcmp(b->key, key, sizeof(key)) != 0) {
+		memcpy(b->key, key, sizeof(key));
+		b->tokens = (uint32_t)(rate * 1000);
+		b->stamp = now;
+	} else if (now > b->stamp) {
+		uint64_t t = b->tokens + (now - b->stamp) * (uint64_t)rate;
+		b->tokens = (uint32_t)(t > (uint64_t)rate * 1000 ? (uint64_t)rate * 1000 : t);
+		b->stamp = now;
+	}
+	if (b->tokens < 1000) {
+		stat_add(s->env.stats, ST_UNAUTH_RATE_DROPPED, 1);
+		return 0;
+	}
+	b->tokens -= 1000;
+	return 1;
 }
 
 void srv_set_clock(struct srv *s, uint64_t (*mono)(void), time_t (*wall)(void))
@@ -114,11 +162,13 @@ static void challenge(struct request *r, int code, enum stat_id why)
 {
 	const struct ferry_conf *c = r->s->env.conf;
 	char nonce[AUTH_NONCE_MAX];
-	size_t n = auth_nonce_make(r->s->env.auth, &r->client->u.sa,
-				   r->s->wall(), nonce);
+	size_t n;
 
 	stat_add(r->s->env.stats, why, 1);
 	r->authed = 0;
+	if (!unauth_allowed(r->s, r->client))
+		return;
+	n = auth_nonce_make(r->s->env.auth, &r->client->u.sa, r->s->wall(), nonce);
 	req_begin(r, STUN_CLASS_ERROR);
 	stun_build_error(&r->b, code, NULL);
 	stun_build_attr(&r->b, STUN_ATTR_REALM, c->realm, strlen(c->realm));
@@ -132,7 +182,8 @@ static void refuse(struct request *r, int code, enum stat_id why)
 {
 	stat_add(r->s->env.stats, why, 1);
 	r->authed = 0;
-	req_error(r, code);
+	if (unauth_allowed(r->s, r->client))
+		req_error(r, code);
 }
 
 /*
@@ -278,6 +329,8 @@ int srv_input(struct srv *s, struct srv_transport *t, const net_addr *local,
 
 	nunknown = stun_unknown_required(&m, unknown, MAX_UNKNOWN);
 	if (nunknown > 0) {
+		if (!unauth_allowed(s, client))
+			return 0;
 		req_begin(&r, STUN_CLASS_ERROR);
 		stun_build_error(&r.b, 420, NULL);
 		stun_build_unknown(&r.b, unknown,
@@ -298,7 +351,8 @@ int srv_input(struct srv *s, struct srv_transport *t, const net_addr *local,
 	} else {
 		stat_add(s->env.stats, ST_REQ_OTHER, 1);
 		log_debug("stun", &client->u.sa, "unknown method 0x%03x", m.method);
-		req_error(&r, 400);
+		if (unauth_allowed(s, client))
+			req_error(&r, 400);
 	}
 	return 0;
 }

@@ -59,6 +59,8 @@ struct srv *srv_new(const struct srv_env *env);
 void srv_free(struct srv *s);
 void srv_set_conf(struct srv *s, const struct ferry_conf *conf);
 const struct ferry_conf *srv_conf(const struct srv *s);
+/* This engine's counters (the worker's). */
+struct stats *srv_stats(struct srv *s);
 
 /* Replace the clocks (tests): monotonic milliseconds and wall seconds. */
 void srv_set_clock(struct srv *s, uint64_t (*mono)(void), time_t (*wall)(void));
