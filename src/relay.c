@@ -227,6 +227,18 @@ void relay_expire_reservations(struct relay_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+int relay_pool_holds(struct relay_pool *p, const net_addr *addr)
+{
+	struct relay_ip *ri;
+	int port = net_port(&addr->u.sa), held;
+
+	pthread_mutex_lock(&p->lock);
+	ri = find_ip(p, addr);
+	held = ri && port >= p->min && port <= p->max && port_used(ri, port);
+	pthread_mutex_unlock(&p->lock);
+	return held;
+}
+
 size_t relay_ports_in_use(struct relay_pool *p)
 {
 	size_t i, n = 0;

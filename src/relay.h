@@ -50,6 +50,9 @@ void relay_close(struct relay_pool *p, int fd, const net_addr *bound);
 /* Drop expired reservations (called now and then by the main thread). */
 void relay_expire_reservations(struct relay_pool *p);
 size_t relay_ports_in_use(struct relay_pool *p);
+/* 1 when the pool holds addr (a private relay address and port): a live
+ * relay or a reservation of ours, not merely a port in the range. */
+int relay_pool_holds(struct relay_pool *p, const net_addr *addr);
 
 /* external-ip: the address clients see for a relay address (public), and
  * back (a public relay address to the private one it stands for). */

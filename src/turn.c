@@ -237,16 +237,23 @@ static struct relay *relay_for(struct alloc *a, int family)
 
 /* May a relay reach peer?  Our own relayed addresses always; otherwise
  * allowed-peer exceptions, then the deny list, on the canonical address
- * (so ::ffff:127.0.0.1 and 64:ff9b::a00:1 are judged as what they reach). */
+ * (so ::ffff:127.0.0.1 and 64:ff9b::a00:1 are judged as what they reach).
+ * "Our own" means a port the pool holds, not any port of relay-ports on a
+ * relay IP: another process's socket there (a resolver's ephemeral port,
+ * say, when relay-ip is a private address behind external-ip) is the
+ * host itself, which the deny list must keep out of reach. */
 static int peer_allowed(struct turn *tn, const net_addr *peer)
 {
 	const struct ferry_conf *c = CONF(tn);
-	net_addr canon;
+	net_addr canon, priv;
 	size_t i;
 
 	net_canonical(peer, &canon);
-	if (relay_is_own(c, &canon.u.sa))
-		return 1;
+	if (relay_is_own(c, &canon.u.sa)) {
+		relay_from_public(c, &canon, &priv);
+		if (relay_pool_holds(tn->s->env.pool, &priv))
+			return 1;
+	}
 	for (i = 0; i < c->allowed_peer.n; i++)
 		if (net_cidr_match(&c->allowed_peer.v[i], &canon.u.sa))
 			return 1;
@@ -387,7 +394,12 @@ void turn_send_indication(struct turn *tn, struct srv_transport *t,
 	    stun_get_xor_addr(m, STUN_ATTR_XOR_PEER_ADDRESS, &ss) != 0)
 		return;
 	net_addr_from_sa(&peer, (struct sockaddr *)&ss);
-	if (!perm_ok(a, &peer.u.sa, now_ms(tn))) {
+	/* Permissions are per IP (RFC 8656 §9): one made for another relay
+	 * of ours covers every port of the relay IP, so the peer filter,
+	 * which lets only our relays' ports of that IP through, is applied
+	 * to each datagram as well.  ChannelData needs no such check: a
+	 * channel names its peer's port and was checked when bound. */
+	if (!perm_ok(a, &peer.u.sa, now_ms(tn)) || !peer_allowed(tn, &peer)) {
 		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
 		return;
 	}
@@ -514,6 +526,16 @@ static uint32_t desired_lifetime(struct turn *tn, const struct stun_msg *m)
 	return v > def ? v : def;
 }
 
+/* A LIFETIME that is not 4 bytes is a malformed attribute, refused with
+ * 400 like the others; read as absent it would turn a broken "delete"
+ * (LIFETIME 0) into a refresh to the default. */
+static int lifetime_malformed(const struct stun_msg *m)
+{
+	const struct stun_attr *lt = stun_find(m, STUN_ATTR_LIFETIME);
+
+	return lt && lt->len != 4;
+}
+
 static void remember(struct alloc *a, const struct request *r)
 {
 	if (r->b.len > 0xffff)
@@ -594,6 +616,10 @@ static void handle_allocate(struct turn *tn, struct request *r)
 	}
 	if (proto != PROTO_UDP) {
 		req_error(r, 442);       /* TCP relays (RFC 6062) are not offered */
+		return;
+	}
+	if (lifetime_malformed(m)) {
+		req_error(r, 400);
 		return;
 	}
 	if (token && (even || req_fam || add_fam || token->len != RELAY_TOKEN_LEN)) {
@@ -738,6 +764,10 @@ static void handle_refresh(struct turn *tn, struct request *r)
 	stat_add(tn->s->env.stats, ST_REQ_REFRESH, 1);
 	if (!(a = own_alloc(tn, r)))
 		return;
+	if (lifetime_malformed(r->m)) {
+		req_error(r, 400);
+		goto out;
+	}
 	if (fam) {
 		uint8_t f;
 		if (stun_attr_u8(fam, &f) != 0 ||

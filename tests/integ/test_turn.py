@@ -1,0 +1,200 @@
+"""TURN relay (RFC 8656) against the real ferryd with a third-party client:
+coturn's turnutils_uclient relaying through ferryd to turnutils_peer over
+UDP (ChannelData and Send indications), TCP, with long-term and REST
+credentials and client to client; then credentials changed with ferryctl
+while ferryd runs (users, secrets, revocation), checked with the raw
+client of lib/turnclient.py."""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from ferrytest import (FERRYCTL, Ferryd, free_port, have, on_cleanup,  # noqa: E402
+                       run, run_cmd, skip, test, wait_for)
+import turnclient as tc  # noqa: E402
+from turnclient import TurnClient, udp_peer  # noqa: E402
+
+BASE = """relay-ip = 127.0.0.1
+allow-loopback-peers = yes
+user = alice:pw
+auth-secret = secret
+"""
+MESSAGES = 10           # -n: messages per session
+
+
+def start_peer():
+    """turnutils_peer on a free loopback port, stopped by PID at the end."""
+    port = free_port()
+    p = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+
+    def stop():
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    on_cleanup(stop)
+    time.sleep(0.1)
+    assert p.poll() is None, "turnutils_peer exited at start"
+    return port
+
+
+def start_uclient(srv, peer_port, flags, creds):
+    """turnutils_uclient against srv (its own fresh ferryd: the client never
+    frees its allocations), relaying to turnutils_peer."""
+    argv = ["turnutils_uclient", "-p", str(srv.port), "-e", "127.0.0.1",
+            "-r", str(peer_port), "-n", str(MESSAGES), "-z", "5", "-l", "120"] + \
+        flags + creds + ["127.0.0.1"]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+
+    def stop():
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    on_cleanup(stop)
+    return p
+
+
+def uclient_result(p, timeout=25):
+    """(sent, received, lost, output) from a finished turnutils_uclient."""
+    out, _ = p.communicate(timeout=timeout)
+    sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out, re.M)
+    lost = re.search(r"Total lost packets (\d+) \(", out)
+    dropped = re.search(r"total send dropped (\d+) \(", out)
+    assert sent and lost and dropped, "unexpected uclient output:\n" + out[-3000:]
+    assert int(dropped.group(1)) == 0, out[-2000:]
+    return int(sent[-1][0]), int(sent[-1][1]), int(lost.group(1)), out
+
+
+# name: (uclient flags, credentials, messages expected at least)
+MODES = {
+    "udp-channel": ([], ["-u", "alice", "-w", "pw"], 2 * MESSAGES),
+    "udp-send": (["-s"], ["-u", "alice", "-w", "pw"], 2 * MESSAGES),
+    "udp-no-rtcp": (["-c"], ["-u", "alice", "-w", "pw"], MESSAGES),
+    "tcp": (["-t"], ["-u", "alice", "-w", "pw"], 2 * MESSAGES),
+    "tcp-no-rtcp-send": (["-t", "-c", "-s"], ["-u", "alice", "-w", "pw"], MESSAGES),
+    "rest": ([], ["-u", "someuser", "-W", "secret"], 2 * MESSAGES),
+    "tcp-rest": (["-t", "-c"], ["-u", "someuser", "-W", "secret"], MESSAGES),
+    "client-to-client": (["-y"], ["-u", "alice", "-w", "pw"], 2 * MESSAGES),
+    "client-to-client-send": (["-y", "-s", "-c"], ["-u", "alice", "-w", "pw"], MESSAGES),
+}
+
+
+@test(timeout=60)
+def uclient_all_modes():
+    """turnutils_uclient relays with zero loss: UDP ChannelData/Send, TCP, long-term, REST, client to client"""
+    if not have("turnutils_uclient") or not have("turnutils_peer"):
+        skip("coturn's turnutils not installed")
+    runs = {}
+    # All modes at once, each with its own ferryd and peer: uclient spends
+    # most of its time waiting, not sending.
+    for name, (flags, creds, _) in MODES.items():
+        srv = Ferryd(conf=BASE)
+        peer = start_peer()
+        runs[name] = (srv, start_uclient(srv, peer, flags, creds))
+    failures = []
+    for name, (srv, p) in runs.items():
+        sent, recvd, lost, out = uclient_result(p)
+        want = MODES[name][2]
+        print(f"# {name}: sent {sent}, received {recvd}, lost {lost}", flush=True)
+        if p.returncode != 0 or lost != 0 or sent < want or recvd != sent:
+            failures.append(f"{name}: rc={p.returncode} sent={sent} received={recvd} "
+                            f"lost={lost} (wanted >= {want})\n{out[-1500:]}\n"
+                            f"ferryd log:\n{srv.read_log()[-1500:]}")
+        assert srv.alive(), f"{name}: ferryd died"
+    assert not failures, "\n".join(failures)
+    # what ferryd saw matches the modes
+    log = runs["rest"][0].read_log()
+    assert re.search(r"allocation for \d+:someuser: relay 127\.0\.0\.1:\d+", log), log[-2000:]
+    for name, (srv, _) in runs.items():
+        assert srv.stop() == 0, name
+
+
+def ctl(s, *args):
+    r = run_cmd([FERRYCTL, "-d", os.path.join(s.dir, "ferry.db")] + list(args), timeout=10)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+@test
+def ferryctl_user_and_secret_live():
+    """a user and a secret added with ferryctl work within 2 s, with uclient too"""
+    s = Ferryd(conf="relay-ip = 127.0.0.1\nallow-loopback-peers = yes\n")
+    expect_401 = TurnClient(s.addr, "bob", "x").allocate()
+    assert expect_401.error == 401
+    eph = tc.ephemeral("fresh-secret", "erin")
+    assert TurnClient(s.addr, *eph).allocate().error == 401
+    ctl(s, "user", "add", "bob", "--password", "x")
+    ctl(s, "secret", "add", "fresh-secret")
+    t0 = time.monotonic()
+    wait_for(lambda: TurnClient(s.addr, "bob", "x").allocate().ok, 3, "bob to work")
+    wait_for(lambda: TurnClient(s.addr, *eph).allocate().ok, 3, "the secret to work")
+    assert time.monotonic() - t0 < 2.5, "took longer than 2 s"
+    assert TurnClient(s.addr, "bob", "wrong").allocate().error == 401
+    # the database keeps both keys, and the name's hash finds it
+    assert TurnClient(s.addr, "bob", "x", sha256=True).allocate().ok
+    assert TurnClient(s.addr, "bob", "x", use_userhash=True).allocate().ok
+    assert TurnClient(s.addr, "bob", "x", use_userhash=True, sha256=True).allocate().ok
+    if not have("turnutils_uclient") or not have("turnutils_peer"):
+        skip("coturn's turnutils not installed (raw checks passed)")
+    peer = start_peer()
+    procs = [start_uclient(s, peer, ["-c"], ["-u", "bob", "-w", "x"]),
+             start_uclient(s, peer, ["-c"], ["-u", "erin", "-W", "fresh-secret"])]
+    for p in procs:
+        sent, recvd, lost, out = uclient_result(p)
+        assert p.returncode == 0 and lost == 0 and sent >= MESSAGES and recvd == sent, out
+
+
+@test
+def ferryctl_revoke_live():
+    """ferryctl revoke refuses the user's ephemeral credentials (401) and ends its allocation"""
+    s = Ferryd(conf=BASE)
+    c = TurnClient(s.addr, *tc.ephemeral("secret", "carol"))
+    assert c.allocate().ok
+    other = TurnClient(s.addr, *tc.ephemeral("secret", "dave"))
+    assert other.allocate().ok
+    peer = udp_peer()
+    paddr = peer.getsockname()
+    assert c.create_permission(paddr).ok and other.create_permission(paddr).ok
+    peer.sendto(b"before", c.relay)
+    assert c.recv_data() == ("ind", paddr, b"before")
+    relay = c.relay
+    ctl(s, "revoke", "carol")
+    t0 = time.monotonic()
+    wait_for(lambda: c.refresh().error == 401, 3, "carol's refresh to be refused")
+    assert time.monotonic() - t0 < 2.5
+    # ... for new credentials of carol's too
+    assert TurnClient(s.addr, *tc.ephemeral("secret", "carol")).allocate().error == 401
+    # the allocation is gone: its relay port is closed, and the 5-tuple
+    # takes a new allocation with other credentials instead of 437
+    probe = udp_peer()
+    probe.connect(relay)
+
+    def refused():
+        try:
+            probe.send(b"anyone?")
+            probe.settimeout(0.1)
+            probe.recv(100)
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            pass
+        return False
+    wait_for(refused, 2, "the relay port to close")
+    assert c.recv_data(0.2) is None
+    c.user, c.password = tc.ephemeral("secret", "frank")
+    assert c.allocate().ok
+    # dave is untouched
+    peer.sendto(b"dave", other.relay)
+    assert other.recv_data() == ("ind", paddr, b"dave")
+    assert other.refresh().ok
+    # and unrevoke lets carol back in
+    ctl(s, "unrevoke", "carol")
+    wait_for(lambda: TurnClient(s.addr, *tc.ephemeral("secret", "carol")).allocate().ok,
+             3, "carol to be let back in")
+
+
+run()
