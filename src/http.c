@@ -17,10 +17,10 @@
 #include <event2/event.h>
 #include <microhttpd.h>
 
-/* Bounded costs per client: connections in all and per address, the
+/* Bounded costs per client: connections in all and per address (from
+ * max-tcp-connections[-per-address]; "no limit" is this ceiling), the
  * memory one request may take (headers), and idle time. */
-#define HTTP_MAX_CONNECTIONS 8192
-#define HTTP_MAX_PER_ADDRESS 1024
+#define HTTP_CEILING 1000000
 #define HTTP_REQUEST_MEMORY (32 * 1024)
 #define HTTP_IDLE_SECONDS 10
 
@@ -353,9 +353,11 @@ static int start_daemon(struct http_daemon *hd, char *err, size_t errlen)
 		flags |= MHD_USE_NO_LISTEN_SOCKET;
 	else if (net_family(&hd->addr) == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	const struct ferry_conf *c = h->env.conf;
+	long total = c->max_tcp_connections, per = c->max_tcp_connections_per_address;
 	struct MHD_OptionItem opts[] = {
-		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL },
-		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_ADDRESS, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, total > 0 ? total : HTTP_CEILING, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, per > 0 ? per : HTTP_CEILING, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_SECONDS, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_REQUEST_MEMORY, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },

@@ -2,6 +2,7 @@
  * ferryd — argv, ordered start-up, signals, and teardown in mirrored order.
  */
 #include "config.h"
+#include "addrcount.h"
 #include "auth.h"
 #include "conf.h"
 #include "dbsync.h"
@@ -47,6 +48,7 @@ struct ferry {
 	struct auth *auth;
 	struct relay_pool *pool;
 	struct tls *tls;
+	struct addr_counts *alloc_counts;
 	struct listener_set *listeners;
 	struct sig *sig;
 	struct http *http;
@@ -424,8 +426,10 @@ static int start(struct ferry *f)
 	if (write_pid_file(f) < 0 || drop_privileges(f) < 0)
 		return -1;
 
+	f->alloc_counts = addr_counts_new();
 	struct srv_env env = {
 		.conf = f->conf, .auth = f->auth, .pool = f->pool,
+		.alloc_counts = f->alloc_counts,
 	};
 	f->workers = workers_new(f->nworkers, f->listeners, &env, err, sizeof(err));
 	if (!f->workers || workers_start(f->workers, f->nworkers, err, sizeof(err)) < 0) {
@@ -475,6 +479,7 @@ static void stop(struct ferry *f)
 		workers_free(f->workers, f->nworkers);
 	}
 	listeners_free(f->listeners);
+	addr_counts_free(f->alloc_counts);
 	tls_free(f->tls);
 	relay_pool_free(f->pool);
 	auth_free(f->auth);

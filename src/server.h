@@ -47,11 +47,14 @@ struct srv_transport {
 /* What an engine works with; everything outlives the engine except conf,
  * which the caller replaces with srv_set_conf() and keeps alive until the
  * next call or srv_free(). */
+struct addr_counts;
+
 struct srv_env {
 	const struct ferry_conf *conf;
 	struct event_base *base;
 	struct auth *auth;
 	struct relay_pool *pool;
+	struct addr_counts *alloc_counts;  /* allocations by client address */
 	struct stats *stats;               /* this worker's counters */
 };
 

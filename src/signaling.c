@@ -344,6 +344,19 @@ static void deliver_room(struct sig *s, struct sig_room *r,
 	free(text);
 }
 
+/* A copy of text fit for a log line: at most n - 1 bytes, control
+ * characters (a client's, e.g. in an unknown type) shown as '?'. */
+static const char *log_safe(const char *text, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; text[i] && i + 1 < n; i++)
+		buf[i] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f ?
+			 '?' : text[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /*
  * Refuses a message with one of the spec's codes.  ref is the offending
  * message's type, or NULL when it is not known (the member is then left
@@ -353,7 +366,7 @@ __attribute__((format(printf, 5, 6)))
 static void send_error(struct sig *s, struct sig_conn *c, const char *code,
 		       const char *ref, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[256], lref[40], lmsg[256];
 	va_list ap;
 	json_t *e;
 
@@ -361,7 +374,8 @@ static void send_error(struct sig *s, struct sig_conn *c, const char *code,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_debug(SUBJ, log_addr(&c->remote), "refused %s: %s: %s",
-		  ref && strlen(ref) <= 32 ? ref : "message", code, msg);
+		  log_safe(ref ? ref : "message", lref, sizeof(lref)), code,
+		  log_safe(msg, lmsg, sizeof(lmsg)));
 	e = json_pack("{s:s,s:s,s:s}", "type", "error", "code", code,
 		      "message", msg);
 	if (e && ref)
@@ -754,7 +768,7 @@ static void resume_peer(struct sig *s, struct sig_conn *c, struct sig_peer *p,
 	p->remote = c->remote;
 	c->peer = p;
 	new_resume_token(p);
-	s->stats.joins++;
+	s->stats.joins++;               /* a resume is a successful join too */
 	log_info(SUBJ, log_addr(&c->remote), "peer %s resumed in room %s%s",
 		 p->id, p->room->name, old ? " (old socket replaced)" : "");
 	send_welcome(s, c, p, user ? user : p->id, 1);

@@ -1,6 +1,7 @@
 /* turn — see turn.h. */
 #include "turn.h"
 #include "request.h"
+#include "addrcount.h"
 #include "conf.h"
 #include "log.h"
 #include "relay.h"
@@ -79,6 +80,7 @@ struct alloc {
 	/* max-bps token bucket, in bytes */
 	uint64_t tokens;
 	uint64_t refilled;
+	int dont_fragment;              /* DF set on the relay sockets */
 };
 
 struct turn {
@@ -213,6 +215,8 @@ static void alloc_free(struct alloc *a, const char *why)
 		relay_close(tn->s->env.pool, a->relay[i].fd, &a->relay[i].bound);
 	}
 	auth_quota_release(tn->s->env.auth, a->user);
+	if (tn->s->env.alloc_counts)
+		addr_counts_release(tn->s->env.alloc_counts, &a->client.u.sa);
 	stat_add(tn->s->env.stats, ST_ALLOCATIONS_CURRENT, (uint64_t)-1);
 	if (srv_stream(a->t) && a->t->set_busy)
 		a->t->set_busy(a->t, 0);
@@ -337,6 +341,24 @@ static int rate_ok(struct alloc *a, size_t len, uint64_t now)
 	return 1;
 }
 
+/* DONT-FRAGMENT (RFC 8656 §7.2, §10.2): relayed datagrams leave with the
+ * DF bit (IPv4) or are never fragmented (IPv6).  It is a socket setting,
+ * so once a client asks, the allocation keeps it. */
+static void set_dont_fragment(struct alloc *a)
+{
+	int i, on = 1, pmtu = IP_PMTUDISC_DO;
+
+	for (i = 0; i < a->nrelay && !a->dont_fragment; i++) {
+		if (a->relay[i].bound.u.sa.sa_family == AF_INET)
+			setsockopt(a->relay[i].fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+				   sizeof(pmtu));
+		else
+			setsockopt(a->relay[i].fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on,
+				   sizeof(on));
+	}
+	a->dont_fragment = 1;
+}
+
 /* --------------------------------------------------------- data path */
 
 static void to_peer(struct alloc *a, const net_addr *dst, const void *data,
@@ -404,6 +426,8 @@ void turn_send_indication(struct turn *tn, struct srv_transport *t,
 		return;
 	}
 	relay_from_public(CONF(tn), &peer, &dst);
+	if (!a->dont_fragment && stun_find(m, STUN_ATTR_DONT_FRAGMENT))
+		set_dont_fragment(a);
 	to_peer(a, &dst, data->value, data->len);
 }
 
@@ -670,6 +694,16 @@ static void handle_allocate(struct turn *tn, struct request *r)
 		req_error(r, 486);
 		return;
 	}
+	if (tn->s->env.alloc_counts &&
+	    addr_counts_take(tn->s->env.alloc_counts, &r->client->u.sa,
+			     c->max_allocations_per_address, 0) != 0) {
+		auth_quota_release(tn->s->env.auth, auth_quota_id(&r->keys));
+		stat_add(tn->s->env.stats, ST_ADDRESS_LIMIT_REJECTED, 1);
+		log_info("turn", &r->client->u.sa, "allocate refused: %ld allocations "
+			 "from this address", c->max_allocations_per_address);
+		req_error(r, 486);
+		return;
+	}
 
 	a = xcalloc(1, sizeof(*a));
 	a->tn = tn;
@@ -695,6 +729,8 @@ static void handle_allocate(struct turn *tn, struct request *r)
 	}
 	if (a->nrelay == 0) {
 		auth_quota_release(tn->s->env.auth, a->user);
+		if (tn->s->env.alloc_counts)
+			addr_counts_release(tn->s->env.alloc_counts, &a->client.u.sa);
 		free(a->username);
 		free(a->user);
 		free(a);
@@ -702,6 +738,8 @@ static void handle_allocate(struct turn *tn, struct request *r)
 		req_error(r, 508);
 		return;
 	}
+	if (stun_find(m, STUN_ATTR_DONT_FRAGMENT))
+		set_dont_fragment(a);
 	for (i = 0; i < a->nrelay; i++) {
 		struct relay *rl = &a->relay[i];
 		relay_to_public(c, &rl->bound, &rl->shown);

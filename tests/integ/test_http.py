@@ -49,7 +49,9 @@ def server():
         tmp = make_web_root()
         srv = Ferryd(conf=f"auth-secret = {FIRST}\nauth-secret = {SECOND}\n"
                      f"credential-ttl = {TTL_CAP}\nweb-root = {tmp[1]}\n"
-                     f"allowed-origin = {ORIGIN}\n")
+                     f"allowed-origin = {ORIGIN}\n"
+                     # the idle-connection test opens 200 from one address
+                     "max-tcp-connections-per-address = 1000\n")
     return srv
 
 
@@ -427,6 +429,31 @@ def idle_connections_and_stalled_request():
         c.close()
     half.close()
     assert s.alive()
+
+
+@test
+def connections_per_address_limited():
+    """max-tcp-connections-per-address refuses one more connection, on HTTP and on TURN TCP, and service resumes"""
+    lim = Ferryd(conf="max-tcp-connections-per-address = 5\nlog-level = info")
+    for port in (lim.http_port, lim.port):
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(5)]
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        extra.settimeout(5)
+        try:
+            closed = extra.recv(1) == b""
+        except ConnectionResetError:
+            closed = True
+        except socket.timeout:
+            closed = False
+        assert closed, f"a sixth connection to {port} was kept"
+        extra.close()
+        for c in held:
+            c.close()
+        time.sleep(0.3)
+    assert "too many TCP connections" in lim.read_log()
+    st, _, body = http_json(lim.http_port, "GET", "/healthz")
+    assert (st, body) == (200, {"status": "ok"})
+    assert lim.stop() == 0
 
 
 @test
