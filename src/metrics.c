@@ -113,6 +113,15 @@ char *metrics_render(const struct http_env *env, const struct http *h, size_t *l
 	one(&o, "ferry_quota_rejections_total", "counter",
 	    "Allocations refused by user-quota or total-quota (486).",
 	    (unsigned long long)sum[ST_QUOTA_REJECTED]);
+	one(&o, "ferry_address_limit_rejections_total", "counter",
+	    "Allocations refused by max-allocations-per-address (486).",
+	    (unsigned long long)sum[ST_ADDRESS_LIMIT_REJECTED]);
+	one(&o, "ferry_tcp_refused_total", "counter",
+	    "TCP/TLS connections refused (connection limits, no descriptors).",
+	    (unsigned long long)sum[ST_TCP_REFUSED]);
+	one(&o, "ferry_unauthenticated_dropped_total", "counter",
+	    "Unauthenticated requests left unanswered by unauth-rate.",
+	    (unsigned long long)sum[ST_UNAUTH_RATE_DROPPED]);
 
 	if (ss) {
 		one(&o, "ferry_signaling_connections", "gauge",
@@ -136,6 +145,14 @@ char *metrics_render(const struct http_env *env, const struct http *h, size_t *l
 		    (unsigned long long)ss->messages_dropped);
 		one(&o, "ferry_signaling_errors_total", "counter",
 		    "Signaling error messages sent.", (unsigned long long)ss->errors);
+		one(&o, "ferry_signaling_rate_limited_total", "counter",
+		    "Signaling messages dropped by signaling-rate.",
+		    (unsigned long long)ss->rate_limited);
+		one(&o, "ferry_signaling_busy_total", "counter",
+		    "Joins refused by max-rooms or max-signaling-peers (server-busy).",
+		    (unsigned long long)ss->busy);
+		one(&o, "ferry_signaling_queue_bytes", "gauge",
+		    "Bytes queued for absent peers.", (unsigned long long)ss->queue_bytes);
 	}
 	http_status_counts(h, status);
 	/* Only codes ferryd sends appear, so the label set stays small. */

@@ -261,22 +261,37 @@ static void reply(struct sig_conn *c, json_t *obj)
 	free(text);
 }
 
+/* Takes the oldest queued message of p off its queue (the caller frees
+ * it), keeping the memory count right. */
+static struct sig_msg *queue_pop(struct sig *s, struct sig_peer *p)
+{
+	struct sig_msg *m = p->qhead;
+
+	if (!m)
+		return NULL;
+	p->qhead = m->next;
+	if (!p->qhead)
+		p->qtail = NULL;
+	p->qlen--;
+	s->stats.queue_bytes -= m->len;
+	return m;
+}
+
 static void queue_msg(struct sig *s, struct sig_peer *p, const char *text,
 		      size_t len)
 {
 	long cap = s->env.conf->signaling_queue;
+	long mem = s->env.conf->signaling_queue_memory;
 	struct sig_msg *m;
 
-	while (p->qhead && (long)p->qlen >= cap) {
-		m = p->qhead;
-		p->qhead = m->next;
-		if (!p->qhead)
-			p->qtail = NULL;
-		p->qlen--;
-		free(m);
+	/* Oldest first: by count for this peer, and by the bytes all
+	 * absent peers hold together (this peer's own oldest go first). */
+	while (p->qhead && ((long)p->qlen >= cap ||
+			    (mem > 0 && s->stats.queue_bytes + len > (uint64_t)mem))) {
+		free(queue_pop(s, p));
 		s->stats.messages_dropped++;
 	}
-	if (cap <= 0) {
+	if (cap <= 0 || (mem > 0 && s->stats.queue_bytes + len > (uint64_t)mem)) {
 		s->stats.messages_dropped++;
 		return;
 	}
@@ -291,6 +306,7 @@ static void queue_msg(struct sig *s, struct sig_peer *p, const char *text,
 		p->qhead = m;
 	p->qtail = m;
 	p->qlen++;
+	s->stats.queue_bytes += len;
 	s->stats.messages_queued++;
 }
 
@@ -318,11 +334,7 @@ static void flush_queue(struct sig *s, struct sig_peer *p)
 	while ((m = p->qhead) != NULL) {
 		if (!p->conn || conn_send(p->conn, m->text, m->len) < 0)
 			return;
-		p->qhead = m->next;
-		if (!p->qhead)
-			p->qtail = NULL;
-		p->qlen--;
-		free(m);
+		free(queue_pop(s, p));
 		s->stats.messages_relayed++;
 	}
 }
@@ -436,14 +448,10 @@ static void absent_link(struct sig *s, struct sig_peer *p)
 	s->absent_tail = p;
 }
 
-static void peer_free(struct sig_peer *p)
+static void peer_free(struct sig *s, struct sig_peer *p)
 {
-	struct sig_msg *m, *next;
-
-	for (m = p->qhead; m; m = next) {
-		next = m->next;
-		free(m);
-	}
+	while (p->qhead)
+		free(queue_pop(s, p));
 	free(p->name);
 	free(p);
 }
@@ -480,7 +488,7 @@ static void peer_remove(struct sig *s, struct sig_peer *p, const char *reason)
 			     "type", "peer-left", "id", p->id, "reason", reason));
 	else
 		room_free(s, r);
-	peer_free(p);
+	peer_free(s, p);
 }
 
 static void send_welcome(struct sig *s, struct sig_conn *c,
@@ -815,6 +823,16 @@ static void on_join(struct sig *s, struct sig_conn *c, json_t *m,
 			   "Room %s is full (%d peers).", room, max_peers);
 		goto out;
 	}
+	if ((s->env.conf->max_signaling_peers > 0 &&
+	     s->stats.peers >= (uint64_t)s->env.conf->max_signaling_peers) ||
+	    (!r && s->env.conf->max_rooms > 0 &&
+	     s->nrooms >= (size_t)s->env.conf->max_rooms)) {
+		s->stats.busy++;
+		send_error(s, c, "server-busy", "join",
+			   "The server has as many %s as it accepts; try again later.",
+			   r ? "peers" : "rooms");
+		goto out;
+	}
 	if (!r)
 		r = room_new(s, room, max_peers);
 
@@ -1001,7 +1019,7 @@ void sig_free(struct sig *s)
 			rnext = r->hnext;
 			for (p = r->head; p; p = pnext) {
 				pnext = p->next;
-				peer_free(p);
+				peer_free(s, p);
 			}
 			free(r);
 		}
@@ -1034,6 +1052,43 @@ void sig_conn_open(struct sig *s, struct sig_conn *c)
 	s->stats.connections++;
 }
 
+/*
+ * signaling-rate: a token bucket per connection.  Its burst is ten
+ * seconds' worth, because joining a mesh is bursty by nature: a newcomer
+ * to 15 peers answers 15 offers and trickles a dozen candidates to each.  A message over the rate is dropped; the sender hears
+ * `rate-limited` at most once a second, so refusing a flood does not
+ * become a flood of errors.  Returns 1 when the message may go on.
+ */
+static int within_rate(struct sig *s, struct sig_conn *c)
+{
+	long rate = s->env.conf->signaling_rate;
+	uint64_t now = now_ms(s), cap;
+
+	if (rate <= 0)
+		return 1;
+	cap = (uint64_t)rate * 10000;
+	if (c->rate_stamp == 0) {
+		c->rate_tokens = cap;
+	} else if (now > c->rate_stamp) {
+		c->rate_tokens += (now - c->rate_stamp) * (uint64_t)rate;
+		if (c->rate_tokens > cap)
+			c->rate_tokens = cap;
+	}
+	c->rate_stamp = now ? now : 1;
+	if (c->rate_tokens >= 1000) {
+		c->rate_tokens -= 1000;
+		return 1;
+	}
+	s->stats.rate_limited++;
+	if (c->rate_warned == 0 || now - c->rate_warned >= 1000) {
+		c->rate_warned = now ? now : 1;
+		send_error(s, c, "rate-limited", NULL,
+			   "Too many messages: at most %ld a second; some were dropped.",
+			   rate);
+	}
+	return 0;
+}
+
 void sig_text(struct sig *s, struct sig_conn *c, const char *text, size_t len)
 {
 	json_error_t jerr;
@@ -1042,7 +1097,7 @@ void sig_text(struct sig *s, struct sig_conn *c, const char *text, size_t len)
 	/* A transport that skipped sig_conn_open() still gets a consistent
 	 * state; one that is closing gets its remaining input ignored. */
 	sig_conn_open(s, c);
-	if (c->sig_state != CONN_OPEN)
+	if (c->sig_state != CONN_OPEN || !within_rate(s, c))
 		return;
 	s->depth++;
 	m = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
@@ -1060,7 +1115,7 @@ void sig_text(struct sig *s, struct sig_conn *c, const char *text, size_t len)
 void sig_binary(struct sig *s, struct sig_conn *c)
 {
 	sig_conn_open(s, c);
-	if (c->sig_state != CONN_OPEN)
+	if (c->sig_state != CONN_OPEN || !within_rate(s, c))
 		return;
 	s->depth++;
 	send_error(s, c, "bad-message", NULL,

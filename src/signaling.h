@@ -52,6 +52,9 @@ struct sig_conn {
 	 * and never reads it.  (Addition to the lead's interface.) */
 	struct sig_conn *sig_prev, *sig_next;
 	int sig_state;
+	/* signaling-rate bucket, in thousandths of a message */
+	uint64_t rate_tokens, rate_stamp;
+	uint64_t rate_warned;              /* when rate-limited was last sent */
 };
 
 /* Counters for /metrics (main thread only, read by the metrics route). */
@@ -64,6 +67,9 @@ struct sig_stats {
 	uint64_t messages_queued;        /* counter: queued for an absent peer */
 	uint64_t messages_dropped;       /* counter: oldest dropped from a full queue */
 	uint64_t errors;                 /* counter: error messages sent */
+	uint64_t rate_limited;           /* counter: messages refused by signaling-rate */
+	uint64_t busy;                   /* counter: joins refused by max-rooms/peers */
+	uint64_t queue_bytes;            /* gauge: bytes queued for absent peers */
 };
 
 struct sig_env {

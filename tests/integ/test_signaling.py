@@ -476,7 +476,8 @@ def per_sender_order():
 def slow_reader_disconnected():
     """a peer that stops reading while others broadcast 40 MB is
     disconnected; ferryd's memory stays bounded and the others carry on"""
-    s = Ferryd(conf="reconnect-grace = 0\n")
+    # the sender is far beyond any sane rate: this test is about memory
+    s = Ferryd(conf="reconnect-grace = 0\nsignaling-rate = 0\n")
     room = room_name()
     slow = RawWS(s.http_port, rcvbuf=4096)
     slow.send_json({"type": "join", "room": room})
@@ -608,6 +609,81 @@ def rooms_persist_across_restart():
 def stop_shared():
     """the shared server exits 0 on SIGTERM"""
     assert server().stop() == 0
+
+
+@test
+def rate_limited():
+    """past signaling-rate (burst of ten seconds' worth) messages get one rate-limited error a second and are dropped; service resumes"""
+    s = Ferryd(conf="signaling-rate = 5\n")
+    room = room_name()
+    a, wa = join(s, room)
+    for i in range(120):                       # burst 50, then refused
+        a.send({"type": "ping", "id": i})
+    pongs, errors = [], []
+    while True:
+        try:
+            m = a.recv(2)
+        except AssertionError:
+            break
+        (pongs if m["type"] == "pong" else errors).append(m)
+    assert 45 <= len(pongs) <= 60, len(pongs)
+    assert [e["code"] for e in errors] == ["rate-limited"], errors
+    assert [p["id"] for p in pongs] == sorted(p["id"] for p in pongs)
+    time.sleep(1.5)                            # about 7 tokens back
+    a.send({"type": "ping", "id": "later"})
+    assert a.expect("pong")["id"] == "later"
+    assert s.stop() == 0
+
+
+@test
+def server_busy_limits():
+    """max-rooms and max-signaling-peers refuse joins with server-busy"""
+    s = Ferryd(conf="max-rooms = 1\nmax-signaling-peers = 2\n")
+    r1 = room_name()
+    a, _ = join(s, r1)
+    b = WS(s.http_port)
+    b.send({"type": "join", "room": room_name()})
+    e = b.expect("error")
+    assert e["code"] == "server-busy" and e["ref"] == "join", e
+    b.send({"type": "join", "room": r1})
+    assert b.expect("welcome")["room"] == r1
+    c = WS(s.http_port)
+    c.send({"type": "join", "room": r1})
+    assert c.expect("error")["code"] == "server-busy"
+    assert s.stop() == 0
+
+
+@test
+def queue_memory_bounded():
+    """signaling-queue-memory caps what absent peers hold: oldest dropped and counted"""
+    s = Ferryd(conf="signaling-queue-memory = 4096\nsignaling-queue = 1000\n"
+                    "reconnect-grace = 30\n")
+    room = room_name()
+    a, wa = join(s, room)
+    b, wb = join(s, room)
+    a.expect("peer-joined")
+    b.close()                                  # b is absent, keeps its place
+    time.sleep(0.5)
+    for i in range(40):                        # 40 x ~300 bytes > 4096
+        a.send({"type": "offer", "to": wb["id"], "sdp": "%03d" % i + "x" * 250})
+    time.sleep(0.5)
+    dropped = metric(s.http_port, "ferry_signaling_messages_total", {"outcome": "dropped"})
+    held = metric(s.http_port, "ferry_signaling_queue_bytes")
+    assert dropped >= 20, dropped
+    assert 0 < held <= 4096, held
+    b2 = WS(s.http_port)
+    b2.send({"type": "join", "room": room, "resume": wb["resume"]})
+    w = b2.expect("welcome")
+    assert w["resumed"] is True
+    got = []
+    while True:
+        try:
+            got.append(b2.recv(1))
+        except AssertionError:
+            break
+    sdps = [m["sdp"][:3] for m in got if m["type"] == "offer"]
+    assert sdps and sdps[-1] == "039" and sdps == sorted(sdps), sdps   # newest kept
+    assert s.stop() == 0
 
 
 run()
