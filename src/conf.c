@@ -157,7 +157,7 @@ static const struct directive directives[] = {
 	{ "tcp-idle-timeout", CT_INT, 0, 1, 3600, 0, "30",
 	  "seconds a TCP/TLS client without an allocation may stay silent",
 	  OFF(tcp_idle_timeout), 0 },
-	{ "unauth-rate", CT_INT, 0, 0, 1000000, 0, "20",
+	{ "unauth-rate", CT_INT, 0, 0, 1000000, 0, "100",
 	  "answers per second to one address for requests without valid credentials (0 = no limit)",
 	  OFF(unauth_rate), 0 },
 	{ "max-allocations-per-address", CT_INT, 0, 0, 1000000, 0, "256",

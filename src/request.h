@@ -17,7 +17,7 @@ struct turn;
 
 struct unauth_bucket {
 	uint8_t key[17];
-	uint32_t tokens;                   /* in thousandths of an answer */
+	uint64_t tokens;                   /* in thousandths of an answer */
 	uint64_t stamp;                    /* ms */
 };
 

@@ -64,7 +64,9 @@ struct stats *srv_stats(struct srv *s)
  * unauth-rate: may this client get one more answer to a request that did
  * not authenticate?  Such answers (401 with REALM and NONCE above all) are
  * larger than the requests that trigger them, so unbounded they would
- * turn ferryd into an amplifier for spoofed floods.
+ * turn ferryd into an amplifier for spoofed floods.  The burst is two
+ * seconds' worth: every legitimate allocation starts with a 401, and a
+ * browser joining a mesh call makes dozens at once.
  */
 static int unauth_allowed(struct srv *s, const net_addr *client)
 {
@@ -87,11 +89,11 @@ static int unauth_allowed(struct srv *s, const net_addr *client)
 	now = s->mono();
 	if (memcmp(b->key, key, sizeof(key)) != 0) {
 		memcpy(b->key, key, sizeof(key));
-		b->tokens = (uint32_t)(rate * 1000);
+		b->tokens = (uint64_t)rate * 2000;
 		b->stamp = now;
 	} else if (now > b->stamp) {
 		uint64_t t = b->tokens + (now - b->stamp) * (uint64_t)rate;
-		b->tokens = (uint32_t)(t > (uint64_t)rate * 1000 ? (uint64_t)rate * 1000 : t);
+		b->tokens = t > (uint64_t)rate * 2000 ? (uint64_t)rate * 2000 : t;
 		b->stamp = now;
 	}
 	if (b->tokens < 1000) {

@@ -1,0 +1,64 @@
+"""Abuse limits of the TURN side: unauthenticated answers per address
+(no amplification), allocations per address."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+import turnclient as tc  # noqa: E402
+from ferrytest import (Ferryd, error_code, metric, run, stun_attr,  # noqa: E402,F401
+                       stun_parse, stun_request, test, udp_exchange)
+import socket  # noqa: E402
+
+
+@test
+def unauthenticated_answers_rate_limited():
+    """past unauth-rate, Allocates without credentials from one address go unanswered; others and later ones are served"""
+    s = Ferryd(conf="unauth-rate = 10\nthreads = 1\nuser = alice:pw")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.3)
+    sent = 100
+    for _ in range(sent):
+        sock.sendto(tc.build(tc.ALLOCATE, tc.REQUEST, [(tc.REQUESTED_TRANSPORT, tc.u8(17))]),
+                    s.addr)
+    answers = 0
+    try:
+        while True:
+            data = sock.recv(2048)
+            assert tc.parse(data).error == 401
+            answers += 1
+    except socket.timeout:
+        pass
+    # a burst of two seconds' worth, plus what refilled meanwhile
+    assert 18 <= answers <= 25, answers
+    dropped = metric(s.http_port, "ferry_unauthenticated_dropped_total")
+    assert dropped == sent - answers, (dropped, sent, answers)
+    # anonymous Binding is not limited; an authenticated client still works
+    assert stun_parse(udp_exchange(s.addr, stun_request()))[0] == 0x0101
+    time.sleep(1.2)
+    c = tc.TurnClient(s.addr, "alice", "pw")
+    assert c.allocate().ok
+    c.close()
+    sock.close()
+    assert s.stop() == 0
+
+
+@test
+def allocations_per_address():
+    """max-allocations-per-address: one more from the same IP gets 486; freeing one lets the next in"""
+    s = Ferryd(conf="max-allocations-per-address = 3\nuser = alice:pw\nuser-quota = 0")
+    clients = [tc.TurnClient(s.addr, "alice", "pw") for _ in range(4)]
+    for c in clients[:3]:
+        assert c.allocate().ok
+    m = clients[3].allocate()
+    assert m.error == 486, m
+    assert metric(s.http_port, "ferry_address_limit_rejections_total") == 1
+    assert clients[0].refresh(0).ok
+    assert clients[3].allocate().ok
+    for c in clients:
+        c.close()
+    assert s.stop() == 0
+
+
+run()
