@@ -576,15 +576,22 @@ int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 	return 0;
 }
 
-void listeners_detach(struct listener_set *ls, int id)
+void listeners_drop_connections(struct listener_set *ls, int id)
 {
 	struct worker_io *io = &ls->io[id];
-	size_t a;
 
 	while (io->conns)
 		conn_free(io->conns);
 	dtls_free(io->dtls);
 	io->dtls = NULL;
+}
+
+void listeners_detach(struct listener_set *ls, int id)
+{
+	struct worker_io *io = &ls->io[id];
+	size_t a;
+
+	listeners_drop_connections(ls, id);
 	if (io->spare_fd > 0)
 		close(io->spare_fd);
 	io->spare_fd = -1;

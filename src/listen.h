@@ -29,8 +29,12 @@ struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
 /* Start serving worker `id`'s sockets on base, feeding srv. */
 int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 		     struct srv *srv, char *err, size_t errlen);
-/* Stop worker `id`'s sockets and connections; call on that worker's thread
- * or after it has stopped. */
+/* End worker `id`'s TCP/TLS connections and DTLS sessions (the engine
+ * hears srv_conn_closed for each).  Call on that worker's thread or after
+ * it has stopped. */
+void listeners_drop_connections(struct listener_set *ls, int id);
+/* The same, then stop and free its UDP and listening sockets: the engine
+ * must be gone by then, since its allocations point at the UDP sockets. */
 void listeners_detach(struct listener_set *ls, int id);
 void listeners_free(struct listener_set *ls);
 

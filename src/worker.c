@@ -93,8 +93,11 @@ static void worker_free(struct worker *w)
 
 	if (!w)
 		return;
+	/* Streams first (their allocations end through the engine), then
+	 * the engine (the UDP allocations, which point at the UDP sockets),
+	 * then the sockets. */
 	if (w->ls)
-		listeners_detach(w->ls, w->id);
+		listeners_drop_connections(w->ls, w->id);
 	for (j = w->head; j; j = next) {
 		next = j->next;
 		free(j);
@@ -103,6 +106,8 @@ static void worker_free(struct worker *w)
 		event_free(w->post_ev);
 	if (w->srv)
 		srv_free(w->srv);
+	if (w->ls)
+		listeners_detach(w->ls, w->id);
 	if (w->base)
 		event_base_free(w->base);
 	pthread_mutex_destroy(&w->lock);
