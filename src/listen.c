@@ -227,6 +227,17 @@ static void conn_free(struct tcp_conn *c)
 		c->next->prev = c->prev;
 	io->nconns--;
 	addr_counts_release(io->counts, &c->peer.u.sa);
+	if (c->t.kind == SRV_TLS) {
+		/* A refused handshake leaves its fatal alert (RFC 7301's
+		 * no_application_protocol, protocol_version...) in the output
+		 * of the socket under TLS, frozen by libevent: send it before
+		 * the socket goes, so the client learns why. */
+		struct bufferevent *u = bufferevent_get_underlying(c->bev);
+		if (u) {
+			evbuffer_unfreeze(bufferevent_get_output(u), 1);
+			evbuffer_write(bufferevent_get_output(u), bufferevent_getfd(u));
+		}
+	}
 	bufferevent_free(c->bev);
 	free(c);
 }
