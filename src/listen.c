@@ -121,14 +121,44 @@ static void dst_from_cmsg(struct msghdr *mh, const net_addr *bound, net_addr *lo
 	}
 }
 
+/* The IP_PKTINFO/IPV6_PKTINFO control message that makes a reply leave
+ * from the address the request reached (sockets bound to a wildcard). */
+union pktinfo_ctrl {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
+static void set_source(struct msghdr *mh, union pktinfo_ctrl *ctrl,
+		       const net_addr *local, int family)
+{
+	struct cmsghdr *c;
+
+	memset(ctrl, 0, sizeof(*ctrl));
+	mh->msg_control = ctrl->buf;
+	if (family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = local->u.in4.sin_addr };
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_addr = local->u.in6.sin6_addr };
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+}
+
 static int udp_send(struct srv_transport *t, const net_addr *local,
 		    const net_addr *to, const void *buf, size_t len)
 {
 	struct udp_sock *u = (struct udp_sock *)t;
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr align;
-	} ctrl;
+	union pktinfo_ctrl ctrl;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr mh = {
 		.msg_name = (void *)&to->u.sa, .msg_namelen = to->len,
@@ -136,30 +166,43 @@ static int udp_send(struct srv_transport *t, const net_addr *local,
 	};
 	ssize_t n;
 
-	if (u->wildcard && local) {
-		struct cmsghdr *c;
-		memset(&ctrl, 0, sizeof(ctrl));
-		mh.msg_control = ctrl.buf;
-		if (to->u.sa.sa_family == AF_INET) {
-			struct in_pktinfo pi = { .ipi_spec_dst = local->u.in4.sin_addr };
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		} else {
-			struct in6_pktinfo pi = { .ipi6_addr = local->u.in6.sin6_addr };
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		}
-	}
+	if (u->wildcard && local)
+		set_source(&mh, &ctrl, local, to->u.sa.sa_family);
 	n = sendmsg(u->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Up to UDP_SEND_BATCH datagrams for one client in one sendmmsg. */
+#define UDP_SEND_BATCH 64
+
+static int udp_send_batch(struct srv_transport *t, const net_addr *local,
+			  const net_addr *to, const struct iovec *iov, int n)
+{
+	struct udp_sock *u = (struct udp_sock *)t;
+	struct mmsghdr mm[UDP_SEND_BATCH];
+	union pktinfo_ctrl ctrl[UDP_SEND_BATCH];
+	int i, done = 0;
+
+	if (n > UDP_SEND_BATCH)
+		n = UDP_SEND_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		struct msghdr *mh = &mm[i].msg_hdr;
+		mh->msg_name = (void *)&to->u.sa;
+		mh->msg_namelen = to->len;
+		mh->msg_iov = (struct iovec *)&iov[i];
+		mh->msg_iovlen = 1;
+		if (u->wildcard && local)
+			set_source(mh, &ctrl[i], local, to->u.sa.sa_family);
+	}
+	while (done < n) {
+		int r = sendmmsg(u->fd, mm + done, (unsigned)(n - done),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r <= 0)
+			break;
+		done += r;
+	}
+	return done;
 }
 
 static void udp_readable(evutil_socket_t fd, short what, void *arg)
@@ -569,6 +612,7 @@ int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 
 		u->t.kind = SRV_UDP;
 		u->t.send = udp_send;
+		u->t.send_batch = udp_send_batch;
 		u->fd = ls->udp_fd[k];
 		u->io = io;
 		u->bound = ls->addrs[a];

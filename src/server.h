@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/uio.h>
 #include "net.h"
 
 struct auth;
@@ -37,6 +38,11 @@ struct srv_transport {
 	 * transport cannot take them (the engine then drops them). */
 	int (*send)(struct srv_transport *t, const net_addr *local,
 		    const net_addr *to, const void *buf, size_t len);
+	/* Optional (datagram transports): send n datagrams, all to `to`
+	 * from `local`, in one go.  Returns how many left (from the first),
+	 * or -1. */
+	int (*send_batch)(struct srv_transport *t, const net_addr *local,
+			  const net_addr *to, const struct iovec *iov, int n);
 	/* Stream transports: end the connection after what is queued. */
 	void (*close)(struct srv_transport *t);
 	/* Stream transports: the engine holds state for this connection

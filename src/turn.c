@@ -442,9 +442,10 @@ static uint64_t next_rand(struct turn *tn)
 }
 
 /* Frame one peer datagram (at data, len bytes, HEADROOM free before it)
- * for the client and send it. */
-static void to_client(struct alloc *a, const net_addr *peer, uint8_t *data,
-		      size_t len)
+ * for the client, in place: *out points at the frame of *outlen bytes.
+ * Returns -1 when it cannot be framed. */
+static int frame_for_client(struct alloc *a, const net_addr *peer, uint8_t *data,
+			    size_t len, uint8_t **out, size_t *outlen)
 {
 	struct turn *tn = a->tn;
 	int stream = srv_stream(a->t);
@@ -476,7 +477,7 @@ static void to_client(struct alloc *a, const net_addr *peer, uint8_t *data,
 		b.len += 4;
 		total = b.len - STUN_HEADER_LEN + len + dpad;
 		if (total > 0xffff)
-			return;
+			return -1;
 		hdr[2] = (uint8_t)(total >> 8);
 		hdr[3] = (uint8_t)total;
 		start = data - b.len;
@@ -484,12 +485,9 @@ static void to_client(struct alloc *a, const net_addr *peer, uint8_t *data,
 		memset(data + len, 0, dpad);
 		total = b.len + len + dpad;
 	}
-	if (a->t->send(a->t, &a->local, &a->client, start, total) < 0) {
-		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
-		return;
-	}
-	stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_PACKETS, 1);
-	stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES, len);
+	*out = start;
+	*outlen = total;
+	return 0;
 }
 
 static void relay_readable(evutil_socket_t fd, short what, void *arg)
@@ -498,9 +496,15 @@ static void relay_readable(evutil_socket_t fd, short what, void *arg)
 	struct alloc *a = rl->a;
 	struct turn *tn = a->tn;
 	const struct ferry_conf *c = CONF(tn);
+	/* Every datagram of a batch goes to the same client over the same
+	 * transport: over UDP they leave in one sendmmsg. */
+	int batch = a->t->send_batch != NULL;
 	int i, n, rounds;
 
 	for (rounds = 0; rounds < 4; rounds++) {
+		struct iovec out[RELAY_BATCH];
+		size_t payload = 0;
+		int nout = 0, sent;
 		uint64_t now;
 
 		for (i = 0; i < RELAY_BATCH; i++) {
@@ -527,7 +531,35 @@ static void relay_readable(evutil_socket_t fd, short what, void *arg)
 				stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
 				continue;
 			}
-			to_client(a, &peer, tn->iov[i].iov_base, tn->msgs[i].msg_len);
+			uint8_t *frame;
+			size_t flen;
+			if (frame_for_client(a, &peer, tn->iov[i].iov_base,
+					     tn->msgs[i].msg_len, &frame, &flen) < 0)
+				continue;
+			if (batch) {
+				out[nout].iov_base = frame;
+				out[nout].iov_len = flen;
+				nout++;
+				payload += tn->msgs[i].msg_len;
+			} else if (a->t->send(a->t, &a->local, &a->client, frame, flen) == 0) {
+				stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_PACKETS, 1);
+				stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES,
+					 tn->msgs[i].msg_len);
+			} else {
+				stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
+			}
+		}
+		if (nout) {
+			sent = a->t->send_batch(a->t, &a->local, &a->client, out, nout);
+			if (sent < 0)
+				sent = 0;
+			stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_PACKETS, (uint64_t)sent);
+			/* bytes counted for the batch when all left, else per frame */
+			if (sent == nout)
+				stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES, payload);
+			if (sent < nout)
+				stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS,
+					 (uint64_t)(nout - sent));
 		}
 		if (n < RELAY_BATCH)
 			return;
