@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "http.h"
+#include "httpparse.h"
 #include "ice.h"
 #include "jwt.h"
 #include "log.h"
@@ -37,21 +38,15 @@ static const struct ferry_conf *CONF(struct http_req *r)
 static int authorized(struct http_req *r, const char *key_param, char **sub)
 {
 	const struct ferry_conf *c = CONF(r);
-	const char *authz = http_header(r, "Authorization");
-	const char *cred = NULL;
+	const char *cred;
 	size_t i, len;
 
 	*sub = NULL;
 	if (c->api_key.n == 0 && !c->signaling_secret)
 		return 1;
-	if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
-		cred = authz + 7;
-	else if (key_param)
-		cred = key_param;
+	cred = hp_bearer(http_header(r, "Authorization"), key_param);
 	if (!cred)
 		return 0;
-	while (*cred == ' ')
-		cred++;
 	len = strlen(cred);
 	for (i = 0; i < c->api_key.n; i++)
 		if (strlen(c->api_key.v[i]) == len && ct_equal(c->api_key.v[i], cred, len))
@@ -75,19 +70,6 @@ static int unauthorized(struct http_req *r)
 {
 	return http_error(r, 401, "unauthorized",
 			  "A valid API key or signaling token is required as a Bearer credential.");
-}
-
-/* A credential user id: 1-128 printable ASCII characters. */
-static int valid_user(const char *u)
-{
-	size_t n = strlen(u), i;
-
-	if (n == 0 || n > 128)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (u[i] <= ' ' || u[i] > '~')
-			return 0;
-	return 1;
 }
 
 static void signing_secret(struct http_req *r, char *out, size_t n, int *have)
@@ -121,7 +103,7 @@ static int ice_servers(struct http_req *r)
 		if (!ttl_s && json_is_integer(json_object_get(body, "ttl")))
 			ttl = (long)json_integer_value(json_object_get(body, "ttl"));
 	}
-	if (ttl_s && parse_long(ttl_s, 1, 0x7fffffffL, &ttl) < 0) {
+	if (ttl_s && hp_parse_ttl(ttl_s, &ttl) < 0) {
 		ok = http_error(r, 400, "bad-request",
 				"ttl must be a whole number of seconds from 1.");
 		goto out;
@@ -133,7 +115,7 @@ static int ice_servers(struct http_req *r)
 	}
 	if (!user)
 		user = sub;
-	if (user && !valid_user(user)) {
+	if (user && !hp_valid_user(user)) {
 		ok = http_error(r, 400, "bad-request",
 				"user must be 1 to 128 printable characters without spaces.");
 		goto out;
@@ -164,7 +146,7 @@ static int api_turn(struct http_req *r)
 		ok = http_error(r, 400, "bad-request", "service=turn is required.");
 		goto out;
 	}
-	if (user && !valid_user(user)) {
+	if (user && !hp_valid_user(user)) {
 		ok = http_error(r, 400, "bad-request",
 				"username must be 1 to 128 printable characters without spaces.");
 		goto out;
@@ -263,7 +245,7 @@ static int static_file(struct http_req *r)
 {
 	const char *root = CONF(r)->web_root;
 	char rel[1024], full[PATH_MAX], real[PATH_MAX], realroot[PATH_MAX];
-	const char *p = r->path, *seg;
+	const char *p = r->path;
 	struct stat st;
 	size_t n;
 	int fd;
@@ -271,20 +253,9 @@ static int static_file(struct http_req *r)
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
 		return http_error(r, 405, "method-not-allowed",
 				  "Static files are read with GET.");
-	if (!root || p[0] != '/' || strchr(p, '\\'))
+	if (!root || hp_static_path(p, strlen(p), rel, sizeof(rel)) < 0)
 		return not_found(r);
-	n = strlen(p);
-	if (n + 11 >= sizeof(rel))
-		return not_found(r);
-	memcpy(rel, p, n + 1);
-	if (rel[n - 1] == '/')
-		memcpy(rel + n, "index.html", 11);
-	for (seg = rel; seg; seg = strchr(seg + 1, '/')) {
-		const char *s = seg + 1;
-		if (strncmp(s, "..", 2) == 0 && (s[2] == '/' || s[2] == '\0'))
-			return not_found(r);
-	}
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", root, rel) >= sizeof(full) ||
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", root, rel) >= sizeof(full) ||
 	    !realpath(root, realroot) || !realpath(full, real))
 		return not_found(r);
 	n = strlen(realroot);

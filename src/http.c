@@ -2,6 +2,7 @@
 #include "http.h"
 #include "api.h"
 #include "conf.h"
+#include "httpparse.h"
 #include "https.h"
 #include "log.h"
 #include "util.h"
@@ -115,46 +116,6 @@ void http_kick(struct http *h)
 	event_active(h->kick, EV_TIMEOUT, 0);
 }
 
-/* The Host header's name, without the port and IPv6 brackets. */
-static void host_name(const char *host, char *out, size_t n)
-{
-	const char *end;
-	size_t len;
-
-	out[0] = '\0';
-	if (!host)
-		return;
-	if (host[0] == '[') {
-		end = strchr(host, ']');
-		if (!end)
-			return;
-		host++;
-	} else {
-		end = strchr(host, ':');
-		if (!end)
-			end = host + strlen(host);
-	}
-	len = (size_t)(end - host);
-	if (len >= n)
-		return;
-	memcpy(out, host, len);
-	out[len] = '\0';
-}
-
-static int origin_allowed(const struct ferry_conf *c, const char *origin)
-{
-	size_t i;
-
-	if (c->allowed_origin.n == 0)
-		return 1;
-	if (!origin)
-		return 0;
-	for (i = 0; i < c->allowed_origin.n; i++)
-		if (strcasecmp(c->allowed_origin.v[i], origin) == 0)
-			return 1;
-	return 0;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -173,10 +134,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		r->path = url;
 		if (ci && ci->client_addr)
 			net_addr_from_sa(&r->remote, ci->client_addr);
-		host_name(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
-			  r->host, sizeof(r->host));
+		hp_host_name(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+			     r->host, sizeof(r->host));
 		r->origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-		r->origin_ok = origin_allowed(hd->h->env.conf, r->origin);
+		r->origin_ok = hp_origin_allowed(
+			(const char *const *)hd->h->env.conf->allowed_origin.v,
+			hd->h->env.conf->allowed_origin.n, r->origin);
 		*con_cls = r;
 		return MHD_YES;
 	}

@@ -1,6 +1,7 @@
 /* util — see util.h. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,7 +239,10 @@ int parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (!s || !*s || *s == ' ' || *s == '\t' || *s == '+')
+	/* strtol would skip any leading white space and take a sign: only
+	 * digits, after an optional minus, are a number here. */
+	if (!s || !(isdigit((unsigned char)s[0]) ||
+		    (s[0] == '-' && isdigit((unsigned char)s[1]))))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);

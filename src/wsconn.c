@@ -2,6 +2,7 @@
 #include "wsconn.h"
 #include "conf.h"
 #include "http.h"
+#include "httpparse.h"
 #include "log.h"
 #include "signaling.h"
 #include "util.h"
@@ -277,23 +278,6 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 	}
 }
 
-/* 1 when the comma-separated header value contains token (any case). */
-static int has_token(const char *value, const char *token)
-{
-	size_t n = strlen(token);
-	const char *p = value;
-
-	while (p && *p) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (strncasecmp(p, token, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
-			return 1;
-		p = strchr(p, ',');
-	}
-	return 0;
-}
-
 int wsconn_upgrade(struct http_req *r)
 {
 	const char *upgrade = http_header(r, "Upgrade");
@@ -308,8 +292,7 @@ int wsconn_upgrade(struct http_req *r)
 	if (strcmp(r->method, "GET") != 0)
 		return http_error(r, 405, "method-not-allowed",
 				  "The signaling endpoint takes a WebSocket GET.");
-	if (!upgrade || !has_token(upgrade, "websocket") || !connection ||
-	    !has_token(connection, "upgrade"))
+	if (!hp_has_token(upgrade, "websocket") || !hp_has_token(connection, "upgrade"))
 		return http_error(r, 426, "upgrade-required",
 				  "This endpoint speaks WebSocket only.");
 	if (!version || strcmp(version, "13") != 0)

@@ -14,7 +14,7 @@
 set -u
 
 usage() {
-	echo "usage: $0 TARGET [SECONDS]   (TARGET: stun, ws, jwt)" >&2
+	echo "usage: $0 TARGET [SECONDS]   (TARGET: stun, ws, jwt, turn, conf, http, signaling)" >&2
 	exit 2
 }
 
@@ -31,11 +31,22 @@ top=$(cd "$here/../.." && pwd) || exit 2
 # The project sources each target links, relative to the top of the tree.
 # A new target needs a line here (extra_libs for libraries beyond
 # libcrypto, libssl and libjansson) and its fuzz_NAME.c and corpus/NAME/.
+# turn and signaling drive whole engines: they link every module but the
+# two mains (as the tests link libferry.a), so a module's new dependency
+# needs no change here, with the libraries `pkg-config` names.
 extra_libs=""
+pkgs="libevent_core libevent_extra libevent_pthreads libevent_openssl libssl libcrypto sqlite3 libmicrohttpd jansson"
 case $target in
 stun)	srcs="src/stun.c" ;;
 ws)	srcs="src/ws.c src/util.c" ;;
 jwt)	srcs="src/jwt.c src/util.c" ;;
+conf)	srcs="src/conf.c src/net.c src/log.c src/util.c" ;;
+http)	srcs="src/httpparse.c" ;;
+turn|signaling)
+	srcs=$(cd "$top" && ls src/*.c | grep -v -e '^src/main\.c$' -e '^src/ferryctl\.c$' | tr '\n' ' ')
+	extra_libs=$(pkg-config --libs $pkgs 2>/dev/null) ||
+		extra_libs="-levent_core -levent_extra -levent_pthreads -levent_openssl -lsqlite3 -lmicrohttpd"
+	;;
 *)	usage ;;
 esac
 
@@ -73,10 +84,24 @@ for s in $srcs; do
 	sources="$sources $top/$s"
 done
 
+# config.h (PACKAGE_VERSION and the like) comes from a configured tree;
+# outside one, a stand-in is enough for the fuzzers.
+cfgdir="$tmp/cfg"
+mkdir -p "$cfgdir"
+if [ -f "$top/config.h" ]; then
+	cp "$top/config.h" "$cfgdir/config.h"
+else
+	printf '#define PACKAGE "ferry"\n#define PACKAGE_NAME "ferry"\n#define PACKAGE_VERSION "fuzz"\n#define VERSION "fuzz"\n#define PACKAGE_STRING "ferry fuzz"\n' \
+		>"$cfgdir/config.h"
+fi
+cflags=$(pkg-config --cflags $pkgs 2>/dev/null)
+
 # shellcheck disable=SC2086 # word splitting of the source list is wanted
 if ! "$clang" -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -g -O1 \
-	-I "$top/src" "$here/fuzz_$target.c" $sources \
+	-fno-sanitize-recover=undefined -g -O1 -std=c11 -D_GNU_SOURCE -pthread \
+	-DFERRY_SYSCONFDIR='"/etc"' -DFERRY_LOCALSTATEDIR='"/var"' \
+	-DFERRY_DATADIR='"/usr/share"' $cflags \
+	-I "$cfgdir" -I "$top/src" "$here/fuzz_$target.c" $sources \
 	-o "$tmp/fuzz_$target" -lcrypto -lssl $extra_libs -ljansson \
 	>"$tmp/build.log" 2>&1; then
 	echo "# build failed"

@@ -12,7 +12,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ferrytest import (WS, Ferryd, http_json, http_request,  # noqa: E402
-                       jwt_hs256, metric, run, test, turn_rest_password,
+                       jwt_hs256, metric, run, stun_parse, stun_request,
+                       tcp_read_message, test, turn_rest_password,
                        wait_for)
 
 FIRST, SECOND = "first-secret", "second-secret"
@@ -437,6 +438,15 @@ def connections_per_address_limited():
     lim = Ferryd(conf="max-tcp-connections-per-address = 5\nlog-level = info")
     for port in (lim.http_port, lim.port):
         held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(5)]
+        # The kernel completes handshakes before ferryd accepts them: an
+        # answer on each proves all five are counted before the sixth.
+        for c in held:
+            if port == lim.http_port:
+                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert c.recv(4096).startswith(b"HTTP/1.1 200")
+            else:
+                c.sendall(stun_request())
+                assert stun_parse(tcp_read_message(c))[0] == 0x0101
         extra = socket.create_connection(("127.0.0.1", port), timeout=5)
         extra.settimeout(5)
         try:

@@ -62,6 +62,10 @@ static void test_misc(void)
 	is_int(parse_long("4x", 0, 100, &v), -1, "parse_long trailing junk");
 	is_int(parse_long("", 0, 100, &v), -1, "parse_long empty");
 	is_int(parse_long(" 4", 0, 100, &v), -1, "parse_long leading space");
+	is_int(parse_long("\n4", 0, 100, &v), -1, "parse_long leading newline");
+	is_int(parse_long("+4", 0, 100, &v), -1, "parse_long plus sign");
+	is_int(parse_long("-4", -10, 100, &v), 0, "parse_long negative");
+	is_int(v, -4, "parse_long negative value");
 	is_int(parse_long("99999999999999999999999", 0, 100, &v), -1, "parse_long overflow");
 	ok(mono_ms() > 0, "monotonic clock runs");
 }

@@ -1,0 +1,361 @@
+#!/usr/bin/python3
+"""Capture real STUN/TURN traffic with ferryd as seeds for fuzz_stun.
+
+Starts ferryd on 127.0.0.1 (a free port, a temporary directory), opens an
+AF_PACKET socket on `lo` (root only) and records the UDP and TCP payloads
+to and from ferryd's port while real clients run against it:
+
+  coturn   turnutils_uclient (-u alice -w pw) against turnutils_peer, over
+           UDP with channels, UDP with Send indications, and TCP
+  aiortc   two RTCPeerConnections with REST credentials and only relay
+           candidates, exchanging data channel messages (UDP and, where
+           aioice can, TCP)
+
+TCP streams are cut into messages by STUN/ChannelData framing.  Distinct
+messages (by content) are written to OUTDIR (default
+tests/fuzz/corpus/stun) as coturn-NNN and aiortc-NNN, at most --max of
+each kind (default 100, so about 200 in all).  Transaction ids, nonces and
+MESSAGE-INTEGRITY make each run's messages different: re-running adds
+files rather than rewriting them unless the old ones are removed first.
+
+    sudo /usr/bin/python3 tests/fuzz/capture-seeds.py [--ferryd PATH] [--max N] [OUTDIR]
+
+Everything stays on loopback; every process started is ended by its pid.
+"""
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+SECRET = "s3cret"
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+def free_port(kind=socket.SOCK_DGRAM):
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+    raise RuntimeError("no free port")
+
+
+class Sniffer(threading.Thread):
+    """Payloads of UDP datagrams and TCP segments to or from port on lo."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                                  socket.htons(ETH_P_ALL))
+        self.sock.bind(("lo", 0))
+        self.sock.settimeout(0.2)
+        self.label = None
+        self.udp = []                       # (label, payload)
+        self.tcp = {}                       # (label, src, dst) -> {seq: payload}
+        self.stopping = False
+
+    def run(self):
+        while not self.stopping:
+            try:
+                frame, addr = self.sock.recvfrom(70000)
+            except socket.timeout:
+                continue
+            if addr[2] == PACKET_OUTGOING:  # lo shows each packet twice
+                continue
+            self.packet(frame)
+
+    def packet(self, frame):
+        if len(frame) < 14:
+            return
+        ethertype = struct.unpack("!H", frame[12:14])[0]
+        ip = frame[14:]
+        if ethertype == 0x0800 and len(ip) >= 20:
+            ihl = (ip[0] & 0x0F) * 4
+            total = struct.unpack("!H", ip[2:4])[0]
+            proto, src, dst = ip[9], ip[12:16], ip[16:20]
+            l4 = ip[ihl:total]
+        elif ethertype == 0x86DD and len(ip) >= 40:
+            plen = struct.unpack("!H", ip[4:6])[0]
+            proto, src, dst = ip[6], ip[8:24], ip[24:40]
+            l4 = ip[40:40 + plen]
+        else:
+            return
+        if proto == 17 and len(l4) >= 8:
+            sport, dport = struct.unpack("!HH", l4[:4])
+            if self.port in (sport, dport) and self.label:
+                self.udp.append((self.label, bytes(l4[8:])))
+        elif proto == 6 and len(l4) >= 20:
+            sport, dport, seq = struct.unpack("!HHI", l4[:8])
+            off = (l4[12] >> 4) * 4
+            payload = bytes(l4[off:])
+            if self.port in (sport, dport) and payload and self.label:
+                key = (self.label, src + struct.pack("!H", sport),
+                       dst + struct.pack("!H", dport))
+                self.tcp.setdefault(key, {})[seq] = payload
+
+    def messages(self):
+        """(label, message) in capture order: datagrams whole, streams cut."""
+        out = list(self.udp)
+        for (label, _, _), segs in self.tcp.items():
+            stream = b"".join(segs[s] for s in sorted(segs))
+            out += [(label, m) for m in frames(stream)]
+        return out
+
+
+def frames(stream):
+    """Cut a TURN-over-TCP byte stream into STUN messages and ChannelData."""
+    pos, out = 0, []
+    while pos + 4 <= len(stream):
+        b0 = stream[pos]
+        if b0 & 0xC0 == 0x40:               # ChannelData, padded to 4
+            n = 4 + struct.unpack("!H", stream[pos + 2:pos + 4])[0]
+            step = (n + 3) & ~3
+        elif b0 & 0xC0 == 0:
+            n = 20 + struct.unpack("!H", stream[pos + 2:pos + 4])[0]
+            step = n
+        else:
+            break
+        if pos + n > len(stream):
+            break
+        out.append(stream[pos:pos + n])
+        pos += step
+    return out
+
+
+def shape(msg):
+    """What a message looks like: STUN type and attribute types, or
+    ChannelData (with a length class); None for neither."""
+    if msg[0] & 0xC0 == 0x40:
+        return ("channeldata", min(len(msg) // 64, 4))
+    if msg[0] & 0xC0 or len(msg) < 20:
+        return None
+    types, pos = [], 20
+    while pos + 4 <= len(msg):
+        t, n = struct.unpack("!HH", msg[pos:pos + 4])
+        types.append(t)
+        pos += 4 + ((n + 3) & ~3)
+    return (struct.unpack("!H", msg[:2])[0], tuple(types))
+
+
+def pick(messages, per_label):
+    """Up to per_label distinct messages of each label: first one of each
+    shape, then more in capture order, ChannelData at most a tenth."""
+    chosen, seen, count, cd = [], set(), {}, {}
+    for first_pass in (True, False):
+        shapes = set()
+        for label, msg in messages:
+            sh = shape(msg) if len(msg) >= 4 else None
+            if sh is None or msg in seen or count.get(label, 0) >= per_label:
+                continue
+            if first_pass and (label, sh) in shapes:
+                continue
+            if sh[0] == "channeldata" and cd.get(label, 0) >= max(per_label // 10, 1):
+                continue
+            shapes.add((label, sh))
+            seen.add(msg)
+            count[label] = count.get(label, 0) + 1
+            if sh[0] == "channeldata":
+                cd[label] = cd.get(label, 0) + 1
+            chosen.append((label, msg))
+    return chosen
+
+
+class Proc:
+    """A child process, ended by its pid."""
+
+    def __init__(self, args, log):
+        self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT)
+
+    def stop(self, timeout=5):
+        if self.p.poll() is None:
+            os.kill(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+
+
+def start_ferryd(ferryd, d, port):
+    conf = os.path.join(d, "ferryd.conf")
+    with open(conf, "w") as f:
+        f.write(f"listen = 127.0.0.1:{port}\nrelay-ip = 127.0.0.1\n"
+                "allow-loopback-peers = yes\nuser = alice:pw\n"
+                f"auth-secret = {SECRET}\nrelay-ports = 51000-51999\n"
+                f"database = {d}/ferry.db\nthreads = 1\nlog-level = info\n"
+                "web-root =\n")
+    log = open(os.path.join(d, "ferryd.log"), "ab")
+    p = Proc([ferryd, "-f", "-c", conf], log)
+    for _ in range(100):
+        if b"started" in open(os.path.join(d, "ferryd.log"), "rb").read():
+            return p
+        if p.p.poll() is not None:
+            break
+        time.sleep(0.1)
+    p.stop()
+    sys.exit("ferryd did not start:\n" +
+             open(os.path.join(d, "ferryd.log"), errors="replace").read())
+
+
+def run_coturn(sniffer, port, d):
+    if not shutil.which("turnutils_uclient") or not shutil.which("turnutils_peer"):
+        print("# coturn's turnutils not found: skipped")
+        return
+    peer_port = free_port()
+    log = open(os.path.join(d, "coturn.log"), "ab")
+    peer = Proc(["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer_port)], log)
+    time.sleep(0.3)
+    sniffer.label = "coturn"
+    try:
+        for flags in ([], ["-s"], ["-t"], ["-t", "-s"], ["-c", "-G", "-g"]):
+            c = Proc(["turnutils_uclient", "-u", "alice", "-w", "pw", "-e", "127.0.0.1",
+                      "-r", str(peer_port), "-p", str(port), "-n", "5", "-m", "1",
+                      "-l", "60"] + flags + ["127.0.0.1"], log)
+            try:
+                c.p.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+            c.stop()
+    finally:
+        peer.stop()
+
+
+async def aiortc_call(port, transport):
+    from aiortc import (RTCConfiguration, RTCIceServer, RTCPeerConnection,
+                        RTCSessionDescription)
+    username = f"{int(time.time()) + 600}:aiortc"
+    password = base64.b64encode(hmac.new(SECRET.encode(), username.encode(),
+                                         hashlib.sha1).digest()).decode()
+    config = RTCConfiguration(iceServers=[RTCIceServer(
+        urls=[f"turn:127.0.0.1:{port}?transport={transport}"],
+        username=username, credential=password)])
+    a, b = RTCPeerConnection(configuration=config), RTCPeerConnection(configuration=config)
+
+    def relay_only(sdp):
+        return "\r\n".join(l for l in sdp.splitlines()
+                           if not l.startswith("a=candidate:") or " typ relay" in l) + "\r\n"
+
+    got = asyncio.get_running_loop().create_future()
+
+    @b.on("datachannel")
+    def on_dc(ch):
+        @ch.on("message")
+        def on_message(m):
+            if not got.done():
+                got.set_result(m)
+
+    dc = a.createDataChannel("seeds")
+    opened = asyncio.get_running_loop().create_future()
+    dc.on("open", lambda: opened.done() or opened.set_result(True))
+    try:
+        await a.setLocalDescription(await a.createOffer())
+        await b.setRemoteDescription(RTCSessionDescription(
+            relay_only(a.localDescription.sdp), "offer"))
+        await b.setLocalDescription(await b.createAnswer())
+        await a.setRemoteDescription(RTCSessionDescription(
+            relay_only(b.localDescription.sdp), "answer"))
+        await asyncio.wait_for(opened, 10)
+        for i in range(5):
+            dc.send(f"seed {i}")
+        await asyncio.wait_for(got, 10)
+        await asyncio.sleep(0.5)
+    finally:
+        for pc in (a, b):
+            await pc.close()
+
+
+def run_aiortc(sniffer, port):
+    try:
+        import aiortc  # noqa: F401
+    except ImportError as e:
+        print(f"# aiortc not importable: {e}: skipped")
+        return
+    sniffer.label = "aiortc"
+    transports = ["udp"]
+    try:
+        import inspect
+        from aioice import turn
+        if "transport" in inspect.signature(turn.create_turn_endpoint).parameters:
+            transports.append("tcp")
+    except Exception:
+        pass
+    for t in transports:
+        try:
+            asyncio.run(asyncio.wait_for(aiortc_call(port, t), 30))
+        except Exception as e:          # a failed call still leaves seeds
+            print(f"# aiortc over {t}: {type(e).__name__}: {e}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("outdir", nargs="?", default=os.path.join(HERE, "corpus", "stun"))
+    ap.add_argument("--ferryd", default=os.environ.get("FERRYD", "src/ferryd"))
+    ap.add_argument("--max", type=int, default=100, help="seeds per client kind")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("capture-seeds.py needs root (an AF_PACKET socket on lo)")
+    ferryd = os.path.abspath(args.ferryd)
+    if not os.access(ferryd, os.X_OK):
+        sys.exit(f"{ferryd}: not an executable ferryd (see --ferryd)")
+
+    d = tempfile.mkdtemp(prefix="ferry-capture-")
+    port = free_port()
+    sniffer = Sniffer(port)
+    sniffer.start()
+    daemon = start_ferryd(ferryd, d, port)
+    try:
+        run_coturn(sniffer, port, d)
+        run_aiortc(sniffer, port)
+        time.sleep(0.5)
+    finally:
+        sniffer.stopping = True
+        sniffer.join(2)
+        daemon.stop()
+
+    os.makedirs(args.outdir, exist_ok=True)
+    seen, counts = set(), {}
+    for label, msg in pick(sniffer.messages(), args.max):
+        if msg in seen:
+            continue
+        seen.add(msg)
+        counts[label] = counts.get(label, 0) + 1
+        name = os.path.join(args.outdir, f"{label}-{counts[label]:03d}")
+        n = counts[label]
+        while os.path.exists(name):       # keep what earlier runs wrote
+            n += 1000
+            name = os.path.join(args.outdir, f"{label}-{n:03d}")
+        with open(name, "wb") as f:
+            f.write(msg)
+    shutil.rmtree(d, ignore_errors=True)
+    for label in ("coturn", "aiortc"):
+        print(f"{label}: {counts.get(label, 0)} distinct messages")
+    print(f"written to {args.outdir}")
+
+
+if __name__ == "__main__":
+    main()
