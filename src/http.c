@@ -32,6 +32,8 @@ struct http_daemon {
 	net_addr addr;
 	struct event *io;          /* MHD's epoll descriptor */
 	struct event *timer;       /* MHD's next timeout */
+	int starved;               /* MHD said it is out of descriptors */
+	int paused;                /* io not watched meanwhile */
 };
 
 struct http {
@@ -66,8 +68,12 @@ void http_status_counts(const struct http *h, uint64_t counts[600])
 	memcpy(counts, h->status, sizeof(h->status));
 }
 
+/* libmicrohttpd tells us, and only this way, that accept() failed for lack
+ * of descriptors: its listening socket then stays readable and, left
+ * alone, it would "busy wait" (its words) on our loop. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	struct http_daemon *hd = cls;
 	char buf[512];
 	size_t n;
 
@@ -75,14 +81,35 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
+	if (hd && (strstr(buf, "Too many open files") || strstr(buf, "resource limit"))) {
+		if (!hd->starved)
+			log_warn("http", NULL, "connection refused: out of file descriptors");
+		hd->starved = 1;
+	}
 	log_debug("http", NULL, "%s", buf);
 }
+
+#define EMFILE_PAUSE_MS 100
 
 static void run_daemon(struct http_daemon *hd)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
+	if (hd->paused) {
+		event_add(hd->io, NULL);
+		hd->paused = 0;
+	}
 	MHD_run(hd->d);
+	if (hd->starved) {
+		/* Out of descriptors: stop watching for a moment instead of
+		 * spinning; pending clients wait in the backlog meanwhile. */
+		struct timeval pause = { 0, EMFILE_PAUSE_MS * 1000 };
+		hd->starved = 0;
+		hd->paused = 1;
+		event_del(hd->io);
+		event_add(hd->timer, &pause);
+		return;
+	}
 	if (MHD_get_timeout(hd->d, &ms) == MHD_YES) {
 		struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 		event_add(hd->timer, &tv);
@@ -332,7 +359,7 @@ static int start_daemon(struct http_daemon *hd, char *err, size_t errlen)
 	if (hd->fd < 0)
 		opts[ARRAY_LEN(opts) - 2].option = MHD_OPTION_END;
 	hd->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, hd,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, hd,
 		MHD_OPTION_ARRAY, opts,
 		MHD_OPTION_END);
 	if (!hd->d) {

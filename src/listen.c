@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ struct tcp_conn {
 struct tcp_lsn {
 	int fd;
 	struct event *ev;
+	struct event *resume;          /* re-arms ev after an EMFILE pause */
 	struct worker_io *io;
 };
 
@@ -451,21 +453,48 @@ static void log_refusal(struct worker_io *io, const net_addr *peer, const char *
 	log_warn("tcp", peer ? &peer->u.sa : NULL, "connection refused: %s", why);
 }
 
-/* Out of descriptors: take the pending connection with the spare one and
- * close it at once, so the listening socket does not stay readable and
- * spin the loop; service resumes by itself when descriptors free up. */
-static void shed_one(struct worker_io *io, int lfd)
-{
-	int fd;
+/* Accepts of every worker take this lock, so that the descriptor number
+ * one worker frees in shed_one() is not taken by another worker's accept
+ * before it is used (other threads opening files can still take it: then
+ * the listener pauses, below). */
+static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 
-	if (io->spare_fd < 0)
-		return;
-	close(io->spare_fd);
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
-	io->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+#define EMFILE_PAUSE_MS 100
+
+static void resume_listening(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_lsn *l = arg;
+
+	if (l->io->spare_fd < 0)
+		l->io->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	event_add(l->ev, NULL);
+}
+
+/*
+ * Out of descriptors: take the pending connection with the spare
+ * descriptor and close it at once, so the client is refused and the
+ * listening socket does not stay readable and spin the loop.  When the
+ * spare cannot be had, stop watching this listener for a moment instead;
+ * either way service resumes by itself when descriptors free up.
+ */
+static void shed_one(struct tcp_lsn *l)
+{
+	struct worker_io *io = l->io;
+	int fd = -1;
+
+	if (io->spare_fd >= 0) {
+		close(io->spare_fd);
+		fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		io->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
 	log_refusal(io, NULL, "out of file descriptors");
+	if (fd < 0 || io->spare_fd < 0) {
+		struct timeval pause = { 0, EMFILE_PAUSE_MS * 1000 };
+		event_del(l->ev);
+		event_add(l->resume, &pause);
+	}
 }
 
 static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
@@ -480,14 +509,15 @@ static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
 		socklen_t sl = sizeof(ss);
 		struct tcp_conn *c;
 		net_addr peer;
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd;
 
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				shed_one(io, lfd);
+		pthread_mutex_lock(&accept_lock);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+			shed_one(l);
+		pthread_mutex_unlock(&accept_lock);
+		if (fd < 0)
 			return;
-		}
 		net_addr_from_sa(&peer, (struct sockaddr *)&ss);
 		if (addr_counts_take(io->counts, &peer.u.sa,
 				     conf->max_tcp_connections_per_address,
@@ -560,6 +590,8 @@ struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
 	ls->io = xcalloc((size_t)nworkers, sizeof(*ls->io));
 	for (a = 0; a < total; a++)
 		ls->udp_fd[a] = ls->tcp_fd[a] = -1;
+	for (w = 0; w < nworkers; w++)
+		ls->io[w].spare_fd = -1;
 
 	for (a = 0; a < ls->naddr; a++) {
 		/* tls-listen addresses take the same sockets as listen ones:
@@ -623,6 +655,7 @@ int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 		l->fd = ls->tcp_fd[k];
 		l->io = io;
 		l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST, tcp_acceptable, l);
+		l->resume = evtimer_new(base, resume_listening, l);
 		if (!u->ev || !l->ev || event_add(u->ev, NULL) || event_add(l->ev, NULL)) {
 			snprintf(err, errlen, "worker %d: cannot watch listening sockets", id);
 			return -1;
@@ -647,7 +680,7 @@ void listeners_detach(struct listener_set *ls, int id)
 	size_t a;
 
 	listeners_drop_connections(ls, id);
-	if (io->spare_fd > 0)
+	if (io->spare_fd >= 0)
 		close(io->spare_fd);
 	io->spare_fd = -1;
 	for (a = 0; io->udp && a < ls->naddr; a++) {
@@ -655,7 +688,9 @@ void listeners_detach(struct listener_set *ls, int id)
 			event_free(io->udp[a].ev);
 		if (io->tcp[a].ev)
 			event_free(io->tcp[a].ev);
-		io->udp[a].ev = io->tcp[a].ev = NULL;
+		if (io->tcp[a].resume)
+			event_free(io->tcp[a].resume);
+		io->udp[a].ev = io->tcp[a].ev = io->tcp[a].resume = NULL;
 	}
 	free(io->udp);
 	free(io->tcp);
