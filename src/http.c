@@ -222,32 +222,10 @@ static int queue(struct http_req *r, int status, struct MHD_Response *resp,
 	return ok == MHD_YES;
 }
 
-int http_json(struct http_req *r, int status, json_t *obj)
+/* obj (stolen) as the JSON body, with one optional extra header. */
+static int json_response(struct http_req *r, int status, json_t *obj,
+			 const char *hname, const char *hvalue)
 {
-	char *text = json_dumps(obj, JSON_COMPACT);
-	struct MHD_Response *resp;
-
-	json_decref(obj);
-	if (!text)
-		return 0;
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return 0;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	return queue(r, status, resp, 1);
-}
-
-int http_error(struct http_req *r, int status, const char *code, const char *message)
-{
-	return http_error_with(r, status, code, message, NULL, NULL);
-}
-
-int http_error_with(struct http_req *r, int status, const char *code,
-		    const char *message, const char *hname, const char *hvalue)
-{
-	json_t *obj = json_pack("{s:s,s:s}", "error", code, "message", message);
 	char *text = json_dumps(obj, JSON_COMPACT);
 	struct MHD_Response *resp;
 
@@ -263,6 +241,24 @@ int http_error_with(struct http_req *r, int status, const char *code,
 	if (hname)
 		MHD_add_response_header(resp, hname, hvalue);
 	return queue(r, status, resp, 1);
+}
+
+int http_json(struct http_req *r, int status, json_t *obj)
+{
+	return json_response(r, status, obj, NULL, NULL);
+}
+
+int http_error(struct http_req *r, int status, const char *code, const char *message)
+{
+	return http_error_with(r, status, code, message, NULL, NULL);
+}
+
+int http_error_with(struct http_req *r, int status, const char *code,
+		    const char *message, const char *hname, const char *hvalue)
+{
+	return json_response(r, status,
+			     json_pack("{s:s,s:s}", "error", code, "message", message),
+			     hname, hvalue);
 }
 
 int http_text(struct http_req *r, int status, const char *type, const char *body,

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYCTL, Ferryd, free_port, have, http_json, metric,  # noqa: E402
+from ferrytest import (start_turn_peer, FERRYCTL, Ferryd, free_port, have, http_json, metric,  # noqa: E402
                        on_cleanup, run, run_cmd, skip, test,
                        turn_rest_password, wait_for)
 
@@ -28,22 +28,6 @@ def fetch(s, user=None):
     if not turn:
         return None, None, body
     return turn[0]["username"], turn[0]["credential"], body
-
-
-def start_peer():
-    port = free_port()
-    p = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-
-    def stop():
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    on_cleanup(stop)
-    time.sleep(0.1)
-    assert p.poll() is None, "turnutils_peer exited at start"
-    return port
 
 
 def uclient(s, peer_port, username, password, flags=()):
@@ -88,7 +72,7 @@ def issued_credentials_relay():
     over UDP and TCP with 0 loss; a tampered password is refused"""
     need_coturn()
     s = Ferryd(conf=RELAY + "auth-secret = issuer\nauth-secret = older\n")
-    peer = start_peer()
+    peer = start_turn_peer()
     user, cred, _ = fetch(s, "uclient")
     assert user.endswith(":uclient") and cred == turn_rest_password("issuer", user)
     for flags in ((), ("-t",)):
@@ -121,7 +105,7 @@ def secret_added_with_ferryctl():
     assert time.monotonic() - t0 <= 2.5, time.monotonic() - t0
     user, cred, _ = fetch(s, "late")
     assert cred == turn_rest_password("added-later", user), (user, cred)
-    peer = start_peer()
+    peer = start_turn_peer()
     sent, recv, lost, out = uclient(s, peer, user, cred)
     assert sent >= 2 * MESSAGES and recv == sent and lost == 0, out[-1500:]
     assert s.stop() == 0

@@ -9,7 +9,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYCTL, Ferryd, free_port, have, run, run_cmd, skip,  # noqa: E402
+from ferrytest import (FERRYCTL, Ferryd, have, on_cleanup, run, run_cmd, skip,  # noqa: E402
+                       start_turn_peer,
                        stun_parse, stun_request, test, udp_exchange, wait_for)
 
 
@@ -67,25 +68,20 @@ def allocation_relays_through_reloads():
         skip("coturn's clients are not installed")
     f = Ferryd(conf="relay-ip = 127.0.0.1\nallow-loopback-peers = yes\n"
                     "user = alice:wonder\nlog-level = info")
-    peer_port = free_port()
-    peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = subprocess.Popen(
+    peer_port = start_turn_peer()
+    client = subprocess.Popen(
             ["turnutils_uclient", "-u", "alice", "-w", "wonder", "-e", "127.0.0.1",
              "-r", str(peer_port), "-n", "300", "-m", "2", "-l", "170", "-z", "10",
              "-p", str(f.port), "127.0.0.1"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        base = re.sub(r"^log-level = .*\n", "", open(f.conf_path).read(), flags=re.M)
-        for i in range(5):
-            time.sleep(0.6)
-            f.write_conf(base + f"log-level = {'debug' if i % 2 else 'info'}\n"
-                                f"max-bps = {1000000 + i}\n")
-            f.signal(signal.SIGHUP)
-        out, _ = client.communicate(timeout=90)
-    finally:
-        peer.kill()
-        peer.wait()
+    on_cleanup(lambda: client.poll() is None and (client.kill(), client.wait()))
+    base = re.sub(r"^log-level = .*\n", "", open(f.conf_path).read(), flags=re.M)
+    for i in range(5):
+        time.sleep(0.6)
+        f.write_conf(base + f"log-level = {'debug' if i % 2 else 'info'}\n"
+                            f"max-bps = {1000000 + i}\n")
+        f.signal(signal.SIGHUP)
+    out, _ = client.communicate(timeout=90)
     assert f.read_log().count("reload done") == 5, f.read_log()[-2000:]
     lost = re.findall(r"Total lost packets (\d+)", out)
     sent = re.findall(r"start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", out)

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYD, WS, Ferryd, free_port, have, on_cleanup,  # noqa: E402
+from ferrytest import (start_turn_peer, FERRYD, WS, Ferryd, free_port, have, on_cleanup,  # noqa: E402
                        run, run_cmd, skip, stun_parse, stun_request,
                        tcp_read_message, test, vm_rss_kib, wait_for, xor_addr)
 
@@ -323,22 +323,6 @@ def cookie_exchange(addr, ch, src=("127.0.0.1", 0), wait=1.0):
 
 # ------------------------------------------------------------------ coturn
 
-def start_peer():
-    port = free_port()
-    p = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-
-    def stop():
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    on_cleanup(stop)
-    time.sleep(0.1)
-    assert p.poll() is None, "turnutils_peer exited at start"
-    return port
-
-
 def start_uclient(port, peer_port, flags, n=20, z=5):
     argv = ["turnutils_uclient", "-p", str(port), "-e", "127.0.0.1", "-r", str(peer_port),
             "-n", str(n), "-z", str(z), "-l", "120", "-E", pki().ca] + flags + \
@@ -388,7 +372,7 @@ def uclient_over_tls_and_dtls():
     runs = {}
     for name, (which, flags, _) in modes.items():
         srv = tls_ferryd(extra=RELAY)     # uclient never frees: one each
-        peer = start_peer()
+        peer = start_turn_peer()
         port = srv.tls_port if which == "tls" else srv.port
         runs[name] = (srv, start_uclient(port, peer, flags, n=n))
     failures = []
@@ -739,7 +723,7 @@ def cert_reload_while_relaying():
     need_coturn()
     p = pki()
     s = tls_ferryd(https=True, extra=RELAY)
-    peer = start_peer()
+    peer = start_turn_peer()
     old = tls_connect(s.tls_port)              # a connection from before
     assert py_cert(old) == (PKI.SERIAL_A, PKI.CN_A)
     uc = start_uclient(s.tls_port, peer, ["-t", "-S"], n=400, z=10)

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYCTL, Ferryd, free_port, have, on_cleanup,  # noqa: E402
+from ferrytest import (start_turn_peer, FERRYCTL, Ferryd, free_port, have, on_cleanup,  # noqa: E402
                        run, run_cmd, skip, test, wait_for)
 import turnclient as tc  # noqa: E402
 from turnclient import TurnClient, udp_peer  # noqa: E402
@@ -22,23 +22,6 @@ user = alice:pw
 auth-secret = secret
 """
 MESSAGES = 10           # -n: messages per session
-
-
-def start_peer():
-    """turnutils_peer on a free loopback port, stopped by PID at the end."""
-    port = free_port()
-    p = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-
-    def stop():
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    on_cleanup(stop)
-    time.sleep(0.1)
-    assert p.poll() is None, "turnutils_peer exited at start"
-    return port
 
 
 def start_uclient(srv, peer_port, flags, creds):
@@ -93,7 +76,7 @@ def uclient_all_modes():
     # most of its time waiting, not sending.
     for name, (flags, creds, _) in MODES.items():
         srv = Ferryd(conf=BASE)
-        peer = start_peer()
+        peer = start_turn_peer()
         runs[name] = (srv, start_uclient(srv, peer, flags, creds))
     failures = []
     for name, (srv, p) in runs.items():
@@ -140,7 +123,7 @@ def ferryctl_user_and_secret_live():
     assert TurnClient(s.addr, "bob", "x", use_userhash=True, sha256=True).allocate().ok
     if not have("turnutils_uclient") or not have("turnutils_peer"):
         skip("coturn's turnutils not installed (raw checks passed)")
-    peer = start_peer()
+    peer = start_turn_peer()
     procs = [start_uclient(s, peer, ["-c"], ["-u", "bob", "-w", "x"]),
              start_uclient(s, peer, ["-c"], ["-u", "erin", "-W", "fresh-secret"])]
     for p in procs:

@@ -133,6 +133,35 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port")
 
 
+def start_turn_peer():
+    """coturn's turnutils_peer (a UDP echo peer) on a free loopback port,
+    stopped by PID when the test ends.  Returns the port, once the peer
+    holds it."""
+    port = free_port()
+    p = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+
+    def stop():
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    on_cleanup(stop)
+
+    def bound():
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
+        finally:
+            probe.close()
+    wait_for(lambda: bound() or p.poll() is not None, 5, "turnutils_peer to bind")
+    assert p.poll() is None, "turnutils_peer exited at start"
+    return port
+
+
 def wait_for(pred, timeout=10.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
