@@ -232,6 +232,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 		n = recvmmsg(fd, io->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
+		srv_batch_begin(io->srv);
 		for (i = 0; i < n; i++) {
 			struct msghdr *mh = &io->msgs[i].msg_hdr;
 			net_addr client, local;
@@ -252,6 +253,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 				srv_input(io->srv, &u->t, &local, &client,
 					  io->iov[i].iov_base, io->msgs[i].msg_len);
 		}
+		srv_batch_end(io->srv);
 		if (n < RECV_BATCH)
 			return;
 	}

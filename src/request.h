@@ -26,6 +26,7 @@ struct srv {
 	uint64_t (*mono)(void);
 	time_t (*wall)(void);
 	struct turn *turn;
+	int batching;                      /* inside srv_batch_begin/end */
 	uint64_t unauth_seed;
 	struct unauth_bucket unauth[UNAUTH_SLOTS];
 	/* Responses are built here: one buffer per worker, no allocation. */

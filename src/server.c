@@ -110,6 +110,17 @@ void srv_set_clock(struct srv *s, uint64_t (*mono)(void), time_t (*wall)(void))
 	s->wall = wall;
 }
 
+void srv_batch_begin(struct srv *s)
+{
+	s->batching = 1;
+}
+
+void srv_batch_end(struct srv *s)
+{
+	s->batching = 0;
+	turn_flush(s->turn);
+}
+
 void srv_conn_closed(struct srv *s, struct srv_transport *t)
 {
 	turn_conn_closed(s->turn, t);

@@ -82,6 +82,12 @@ void srv_set_clock(struct srv *s, uint64_t (*mono)(void), time_t (*wall)(void));
 int srv_input(struct srv *s, struct srv_transport *t, const net_addr *local,
 	      const net_addr *client, const uint8_t *buf, size_t len);
 
+/* A datagram listener hands over a batch: between these calls the engine
+ * may keep pointers into the input buffers, which must stay untouched
+ * until srv_batch_end() (it sends what was gathered). */
+void srv_batch_begin(struct srv *s);
+void srv_batch_end(struct srv *s);
+
 /* A stream transport is gone: its allocations end. */
 void srv_conn_closed(struct srv *s, struct srv_transport *t);
 

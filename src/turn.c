@@ -83,8 +83,15 @@ struct alloc {
 	int dont_fragment;              /* DF set on the relay sockets */
 };
 
+#define PEND_MAX 64
+
 struct turn {
 	struct srv *s;
+	/* client-to-peer datagrams gathered during a listener batch */
+	int pend_fd, npend;
+	struct mmsghdr pend[PEND_MAX];
+	struct iovec pend_iov[PEND_MAX];
+	net_addr pend_to[PEND_MAX];
 	struct alloc **buckets;
 	size_t nbuckets, count;
 	struct alloc *all;
@@ -205,6 +212,8 @@ static void alloc_free(struct alloc *a, const char *why)
 	char c[NET_ADDRSTRLEN];
 	int i;
 
+	if (tn->npend)
+		turn_flush(tn);
 	log_info("turn", &a->client.u.sa, "allocation of %s ended (%s), relay %s",
 		 a->username, why,
 		 a->nrelay ? net_fmt(&a->relay[0].shown.u.sa, c, sizeof(c)) : "-");
@@ -361,6 +370,35 @@ static void set_dont_fragment(struct alloc *a)
 
 /* --------------------------------------------------------- data path */
 
+/* Send what is pending for one relay socket, in one sendmmsg. */
+void turn_flush(struct turn *tn)
+{
+	int done = 0, r, i;
+
+	while (done < tn->npend) {
+		r = sendmmsg(tn->pend_fd, tn->pend + done, (unsigned)(tn->npend - done),
+			     MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r <= 0)
+			break;
+		done += r;
+	}
+	for (i = 0; i < done; i++) {
+		stat_add(tn->s->env.stats, ST_RELAY_TO_PEER_PACKETS, 1);
+		stat_add(tn->s->env.stats, ST_RELAY_TO_PEER_BYTES, tn->pend_iov[i].iov_len);
+	}
+	if (done < tn->npend)
+		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS,
+			 (uint64_t)(tn->npend - done));
+	tn->npend = 0;
+}
+
+/*
+ * One datagram from the client to a peer.  While the listener hands over a
+ * batch of datagrams (srv_batch_begin), those for the same relay socket
+ * are gathered and leave in one sendmmsg when the batch ends, the socket
+ * changes, or a request is handled; the data stays in the listener's
+ * buffers until then.
+ */
 static void to_peer(struct alloc *a, const net_addr *dst, const void *data,
 		    size_t len)
 {
@@ -369,6 +407,26 @@ static void to_peer(struct alloc *a, const net_addr *dst, const void *data,
 
 	if (!rl || !rate_ok(a, len, now_ms(tn))) {
 		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
+		return;
+	}
+	/* Only plain UDP input lies in the listener's batch buffers (DTLS
+	 * records are decrypted into one reused buffer). */
+	if (tn->s->batching && a->t->kind == SRV_UDP) {
+		struct mmsghdr *mm;
+
+		if (tn->npend && (tn->pend_fd != rl->fd || tn->npend == PEND_MAX))
+			turn_flush(tn);
+		tn->pend_fd = rl->fd;
+		tn->pend_to[tn->npend] = *dst;
+		tn->pend_iov[tn->npend].iov_base = (void *)data;
+		tn->pend_iov[tn->npend].iov_len = len;
+		mm = &tn->pend[tn->npend];
+		memset(mm, 0, sizeof(*mm));
+		mm->msg_hdr.msg_name = &tn->pend_to[tn->npend].u.sa;
+		mm->msg_hdr.msg_namelen = dst->len;
+		mm->msg_hdr.msg_iov = &tn->pend_iov[tn->npend];
+		mm->msg_hdr.msg_iovlen = 1;
+		tn->npend++;
 		return;
 	}
 	if (sendto(rl->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -996,6 +1054,10 @@ out:
 
 void turn_request(struct turn *tn, struct request *r)
 {
+	/* A request may free an allocation (and its relay socket): what is
+	 * pending for it leaves first. */
+	if (tn->npend)
+		turn_flush(tn);
 	switch (r->m->method) {
 	case STUN_METHOD_ALLOCATE:
 		handle_allocate(tn, r);

@@ -37,6 +37,8 @@ void turn_channel_data(struct turn *tn, struct srv_transport *t,
 		       const uint8_t *buf, size_t len);
 
 void turn_conn_closed(struct turn *tn, struct srv_transport *t);
+/* Send the client-to-peer datagrams gathered during a batch. */
+void turn_flush(struct turn *tn);
 void turn_tick(struct turn *tn);
 void turn_recheck_revocations(struct turn *tn);
 size_t turn_count(const struct turn *tn);

@@ -1,6 +1,11 @@
 // Helpers for the browser tests: a real ferryd on loopback, Debian's
 // chromium through playwright-core, and bounded polling.
 //
+// TLS (tls.test.mjs): makePki() makes a private CA and a server certificate
+// with openssl; Ferryd({tls: pki}) adds tls-listen, https-listen, cert and
+// key; Participant.launch({trustCa: pki.ca}) gives that chromium a home of
+// its own whose NSS database (certutil) trusts the CA.
+//
 // Environment (set by automake's check, or by hand):
 //   FERRYD, FERRYCTL   built binaries (default: $FERRY_BUILDDIR/src/…)
 //   FERRY_SRCDIR       source tree (default: two levels up from here)
@@ -86,12 +91,43 @@ export async function freePort(udp = false) {
   throw new Error('no free loopback port');
 }
 
-// A ferryd of our own, in a fresh temporary folder.
+function run(cmd, args) {
+  return execFileSync(cmd, args, {encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe']});
+}
+
+// A private CA and a server certificate for localhost and 127.0.0.1 (EC
+// P-256, two days), as tests/integ/test_tls.py makes them, in a fresh
+// temporary folder: {dir, ca, cert, key}.  cleanup() removes it.
+export function makePki() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-pki-'));
+  const f = (name) => path.join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  run('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'),
+    '-days', '2', '-subj', '/CN=ferry e2e test CA']);
+  fs.writeFileSync(f('ext.cnf'), ['basicConstraints = CA:FALSE', 'keyUsage = digitalSignature',
+    'extendedKeyUsage = serverAuth', 'subjectAltName = DNS:localhost, IP:127.0.0.1', ''].join('\n'));
+  run('openssl', ['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'),
+    '-subj', '/CN=ferry-e2e-server']);
+  run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'),
+    '-set_serial', `0x${crypto.randomBytes(8).toString('hex')}`, '-days', '2',
+    '-extfile', f('ext.cnf'), '-out', f('server.pem')]);
+  const ok = run('openssl', ['verify', '-CAfile', f('ca.pem'), f('server.pem')]);
+  if (!/OK/.test(ok)) throw new Error(`openssl verify: ${ok}`);
+  return {dir, ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key'),
+    cleanup: () => fs.rmSync(dir, {recursive: true, force: true})};
+}
+
+// A ferryd of our own, in a fresh temporary folder.  opts.tls: a makePki()
+// result, to also serve TURN over TLS (tls-listen: .tlsPort) and HTTPS
+// (https-listen: .httpsPort, .httpsBase) with its certificate; opts.extra:
+// more configuration lines.
 export class Ferryd {
-  constructor() {
+  constructor(opts = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
     this.db = path.join(this.dir, 'ferry.db');
     this.proc = null;
+    this.tls = opts.tls || null;
+    this.extra = opts.extra || [];
   }
 
   ctl(...args) {
@@ -114,6 +150,14 @@ export class Ferryd {
   async startOnce() {
     this.port = await freePort(true);
     this.httpPort = await freePort();
+    const tls = [];
+    if (this.tls) {
+      this.tlsPort = await freePort(true);     // TLS on TCP, DTLS on UDP
+      this.httpsPort = await freePort();
+      this.httpsBase = `https://127.0.0.1:${this.httpsPort}`;
+      tls.push(`tls-listen = 127.0.0.1:${this.tlsPort}`, `https-listen = 127.0.0.1:${this.httpsPort}`,
+        `cert = ${this.tls.cert}`, `key = ${this.tls.key}`);
+    }
     const conf = [
       `listen = 127.0.0.1:${this.port}`,
       `http-listen = 127.0.0.1:${this.httpPort}`,
@@ -124,6 +168,8 @@ export class Ferryd {
       `web-root = ${path.join(SRCDIR, 'web')}`,
       'threads = 2',
       'log-level = info',
+      ...tls,
+      ...this.extra,
       '',
     ].join('\n');
     this.confPath = path.join(this.dir, 'ferryd.conf');
@@ -187,14 +233,27 @@ export class Participant {
     this.console = [];
   }
 
-  async launch(viewport = {width: 960, height: 640}) {
-    this.context = await chromium.launchPersistentContext(this.dir, {
+  // opts.trustCa: a CA certificate (PEM file) this chromium trusts, put
+  // into the NSS database of a home folder of its own ($HOME/.pki/nssdb,
+  // where chromium on Linux reads user-added roots); opts.args: flags
+  // added after CHROMIUM_ARGS.
+  async launch(viewport = {width: 960, height: 640}, opts = {}) {
+    const launch = {
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...(opts.args || [])],
       viewport,
       timeout: 30000,
-    });
+    };
+    if (opts.trustCa) {
+      const home = path.join(this.dir, 'home');
+      const nssdb = path.join(home, '.pki', 'nssdb');
+      fs.mkdirSync(nssdb, {recursive: true});
+      run('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']);
+      run('certutil', ['-A', '-d', `sql:${nssdb}`, '-n', 'ferry e2e test CA', '-t', 'C,,', '-i', opts.trustCa]);
+      launch.env = {...process.env, HOME: home};
+    }
+    this.context = await chromium.launchPersistentContext(path.join(this.dir, 'profile'), launch);
     this.context.setDefaultTimeout(15000);
     this.page = this.context.pages()[0] || await this.context.newPage();
     this.page.on('console', (m) => this.console.push(`${m.type()}: ${m.text()}`));

@@ -4,8 +4,10 @@
 # against the built ferryd on loopback.  Prints node's TAP (top-level
 # "ok N - …", plan "1..N", "# pass N", "# fail N").
 #
-# Installs what is missing: chromium (Debian package, as root), then
-# tests/e2e/node_modules with `npm ci` from the lock file.  When the source
+# Installs what is missing: chromium (Debian package, as root), certutil
+# (libnss3-tools: tls.test.mjs makes each chromium trust a private CA through
+# an NSS database; it skips its tests without it), then tests/e2e/node_modules
+# with `npm ci` from the lock file.  When the source
 # tree is read-only (distcheck) the e2e files are copied into the build tree
 # and installed there.  FERRY_SKIP_BROWSER=1 skips the whole file.
 #
@@ -38,6 +40,10 @@ fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	apt_install nodejs npm || skip "node/npm missing and cannot be installed (not root)"
 fi
+if ! command -v certutil >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+	apt_install libnss3-tools openssl ||
+		echo "# certutil/openssl missing and not installable: the TLS browser tests will skip" >&2
+fi
 [ -x "$FERRYD" ] || fail "no ferryd at $FERRYD"
 
 # Where to run: the source tree's tests/e2e, or a copy in the build tree.
@@ -57,4 +63,4 @@ fi
 mkdir -p "$builddir/tests/artifacts"
 cd "$e2e" || fail "cannot enter $e2e"
 # Bounded as a whole: each test has its own timeout, this is the backstop.
-exec timeout -k 10 300 node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs
+exec timeout -k 10 600 node --test --test-reporter=tap --test-concurrency=1 ./*.test.mjs

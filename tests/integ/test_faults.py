@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import ferrytest  # noqa: E402
-from ferrytest import (FERRYCTL, WS, WSClosed, Ferryd, have, http_request,  # noqa: E402
+from ferrytest import (free_port_range, FERRYCTL, WS, WSClosed, Ferryd, have, http_request,  # noqa: E402
                        metric, on_cleanup, run, run_cmd, skip, stun_parse,
                        stun_request, tcp_read_message, test, udp_exchange, wait_for)
 import turnclient as tc  # noqa: E402
@@ -79,26 +79,6 @@ def relay_roundtrip(c, peer, channel, n=10, tag=b""):
         payload = tag + b"down %d" % i
         peer.sendto(payload, c.relay)
         assert c.recv_data() == ("chan", channel, payload), f"peer->client {payload!r} lost"
-
-
-def consecutive_free_ports(n):
-    """n consecutive UDP ports free on 127.0.0.1, below the ephemeral range
-    (so that no client socket of another process takes one meanwhile)."""
-    for _ in range(200):
-        base = random.randrange(20000, 32000 - n)
-        socks = []
-        try:
-            for p in range(base, base + n):
-                x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(x)
-                x.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            pass
-        finally:
-            for x in socks:
-                x.close()
-    raise AssertionError(f"no {n} consecutive free ports")
 
 
 # ------------------------------------------------------------- SIGKILL
@@ -480,7 +460,7 @@ def descriptor_limit():
 @test(timeout=40)
 def relay_ports_exhausted():
     """relay-ports of 4 ports: the fifth Allocate gets 508 (UDP and TCP clients); ports come back when allocations end"""
-    p = consecutive_free_ports(4)
+    p = free_port_range(4)
     s = Ferryd(conf=RELAY + f"relay-ports = {p}-{p + 3}\n")
     ports = set(range(p, p + 4))
     udp = [TurnClient(s.addr, "alice", "pw") for _ in range(2)]

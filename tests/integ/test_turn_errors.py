@@ -251,26 +251,7 @@ def e486_quotas():
 
 def free_port_pair():
     """Two consecutive UDP ports free on 127.0.0.1 (lower one even)."""
-    for _ in range(100):
-        p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        p.bind(("127.0.0.1", 0))
-        port = p.getsockname()[1] & ~1
-        p.close()
-        if port < 1024 or port + 1 > 65535:
-            continue
-        socks = []
-        try:
-            for q in (port, port + 1):
-                x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(x)
-                x.bind(("127.0.0.1", q))
-            return port
-        except OSError:
-            pass
-        finally:
-            for x in socks:
-                x.close()
-    raise AssertionError("no free port pair")
+    return free_port_range(2, even=True)
 
 
 @test

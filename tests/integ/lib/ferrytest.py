@@ -104,6 +104,38 @@ def run():
     sys.exit(1 if failed else 0)
 
 
+def _ephemeral_low():
+    try:
+        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError):
+        low = 32768
+    return min(low, 49152)
+
+
+def free_port_range(n, even=False):
+    """n consecutive UDP ports free on 127.0.0.1 (the first even when
+    asked), below the ephemeral range for the reason free_port gives:
+    for a relay-ports range that nothing else will take meanwhile."""
+    import random
+    for _ in range(500):
+        first = random.randrange(10000, _ephemeral_low() - n)
+        if even:
+            first &= ~1
+        socks = []
+        try:
+            for q in range(first, first + n):
+                x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(x)
+                x.bind(("127.0.0.1", q))
+            return first
+        except OSError:
+            continue
+        finally:
+            for x in socks:
+                x.close()
+    raise RuntimeError("no free port range")
+
+
 def free_port(host="127.0.0.1"):
     """A port free for both UDP and TCP on host.
 
@@ -112,11 +144,7 @@ def free_port(host="127.0.0.1"):
     to another process's client socket before our server binds it."""
     import random
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-    except (OSError, ValueError):
-        low = 32768
-    low = min(low, 49152)
+    low = _ephemeral_low()
     for _ in range(500):
         port = random.randrange(10000, low)
         u = socket.socket(family, socket.SOCK_DGRAM)
