@@ -7,7 +7,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import turnclient as tc  # noqa: E402
 from ferrytest import (Ferryd, error_code, metric, run, stun_attr,  # noqa: E402,F401
-                       stun_parse, stun_request, test, udp_exchange)
+                       stun_parse, stun_request, tcp_read_message, test,
+                       udp_exchange)
 import socket  # noqa: E402
 
 
@@ -57,6 +58,41 @@ def allocations_per_address():
     assert clients[0].refresh(0).ok
     assert clients[3].allocate().ok
     for c in clients:
+        c.close()
+    assert s.stop() == 0
+
+
+@test
+def tcp_connections_in_all():
+    """max-tcp-connections counts connections from every address together"""
+    s = Ferryd(conf="max-tcp-connections = 3\nmax-tcp-connections-per-address = 0")
+    held = []
+    for k in range(3):                 # three addresses, one connection each
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.bind((f"127.0.0.{k + 2}", 0))
+        c.settimeout(5)
+        c.connect(s.addr)
+        c.sendall(stun_request())      # answered: accepted and counted
+        assert stun_parse(tcp_read_message(c))[0] == 0x0101
+        held.append(c)
+    extra = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    extra.bind(("127.0.0.9", 0))
+    extra.settimeout(5)
+    extra.connect(s.addr)
+    try:
+        closed = extra.recv(1) == b""
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        closed = False
+    assert closed, "a fourth connection was kept"
+    assert metric(s.http_port, "ferry_tcp_refused_total") == 1
+    held.pop().close()
+    time.sleep(0.3)
+    again = socket.create_connection(s.addr, timeout=5)
+    again.sendall(stun_request())
+    assert stun_parse(tcp_read_message(again))[0] == 0x0101
+    for c in held + [extra, again]:
         c.close()
     assert s.stop() == 0
 
