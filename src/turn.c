@@ -97,6 +97,11 @@ struct turn {
 	struct alloc *all;
 	struct event *tick_ev;
 	uint64_t rng;
+	/* This worker's relay sockets by port, [0] IPv4 and [1] IPv6 (made
+	 * on first use): a datagram from one of our relays to another of
+	 * this worker's is handed over in memory. */
+	struct relay **by_port[2];
+	uint8_t *hop;                   /* HEADROOM + one datagram */
 	/* recvmmsg state for relayed sockets, shared by all of them */
 	uint8_t *slots;
 	struct mmsghdr msgs[RELAY_BATCH];
@@ -115,6 +120,27 @@ static uint64_t now_ms(struct turn *tn)
 }
 
 /* ------------------------------------------------------------ the table */
+
+static struct relay **port_slot(struct turn *tn, const net_addr *addr)
+{
+	int k = addr->u.sa.sa_family == AF_INET6;
+
+	if (!tn->by_port[k])
+		tn->by_port[k] = xcalloc(65536, sizeof(struct relay *));
+	return &tn->by_port[k][net_port(&addr->u.sa)];
+}
+
+/* The relay socket of this worker bound to dst, if any. */
+static struct relay *own_relay(struct turn *tn, const net_addr *dst)
+{
+	struct relay **tab = tn->by_port[dst->u.sa.sa_family == AF_INET6];
+	struct relay *rl;
+
+	if (!tab)
+		return NULL;
+	rl = tab[net_port(&dst->u.sa)];
+	return rl && net_ip_equal(&rl->bound.u.sa, &dst->u.sa) ? rl : NULL;
+}
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
@@ -219,6 +245,9 @@ static void alloc_free(struct alloc *a, const char *why)
 		 a->nrelay ? net_fmt(&a->relay[0].shown.u.sa, c, sizeof(c)) : "-");
 	table_remove(tn, a);
 	for (i = 0; i < a->nrelay; i++) {
+		struct relay **slot = port_slot(tn, &a->relay[i].bound);
+		if (*slot == &a->relay[i])
+			*slot = NULL;
 		if (a->relay[i].ev)
 			event_free(a->relay[i].ev);
 		relay_close(tn->s->env.pool, a->relay[i].fd, &a->relay[i].bound);
@@ -370,6 +399,38 @@ static void set_dont_fragment(struct alloc *a)
 
 /* --------------------------------------------------------- data path */
 
+static int frame_for_client(struct alloc *a, const net_addr *peer, uint8_t *data,
+			    size_t len, uint8_t **out, size_t *outlen);
+
+/*
+ * A datagram from relay `from` to relay `to`, both this worker's: what the
+ * kernel would carry from one socket to the other, handed over in memory
+ * (the receiver's permission and rate checks apply as for any peer).
+ */
+static void hop(struct turn *tn, struct relay *from, struct relay *to,
+		const void *data, size_t len)
+{
+	struct alloc *b = to->a;
+	uint8_t *frame, *buf = tn->hop + HEADROOM;
+	size_t flen;
+	uint64_t now = now_ms(tn);
+
+	stat_add(tn->s->env.stats, ST_RELAY_TO_PEER_PACKETS, 1);
+	stat_add(tn->s->env.stats, ST_RELAY_TO_PEER_BYTES, len);
+	if (!perm_ok(b, &from->shown.u.sa, now) || !rate_ok(b, len, now)) {
+		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
+		return;
+	}
+	memcpy(buf, data, len);
+	if (frame_for_client(b, &from->shown, buf, len, &frame, &flen) < 0 ||
+	    b->t->send(b->t, &b->local, &b->client, frame, flen) < 0) {
+		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
+		return;
+	}
+	stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_PACKETS, 1);
+	stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES, len);
+}
+
 /* Send what is pending for one relay socket, in one sendmmsg. */
 void turn_flush(struct turn *tn)
 {
@@ -403,10 +464,14 @@ static void to_peer(struct alloc *a, const net_addr *dst, const void *data,
 		    size_t len)
 {
 	struct turn *tn = a->tn;
-	struct relay *rl = relay_for(a, dst->u.sa.sa_family);
+	struct relay *rl = relay_for(a, dst->u.sa.sa_family), *peer_rl;
 
 	if (!rl || !rate_ok(a, len, now_ms(tn))) {
 		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
+		return;
+	}
+	if (len <= 65536 && (peer_rl = own_relay(tn, dst)) != NULL && peer_rl->a != a) {
+		hop(tn, rl, peer_rl, data, len);
 		return;
 	}
 	/* Only plain UDP input lies in the listener's batch buffers (DTLS
@@ -836,6 +901,7 @@ static void handle_allocate(struct turn *tn, struct request *r)
 		rl->ev = event_new(tn->s->env.base, rl->fd, EV_READ | EV_PERSIST,
 				   relay_readable, rl);
 		event_add(rl->ev, NULL);
+		*port_slot(tn, &rl->bound) = rl;
 	}
 	lifetime = desired_lifetime(tn, m);
 	a->expires = now + lifetime * 1000ull;
@@ -1135,6 +1201,7 @@ struct turn *turn_new(struct srv *s)
 	tn->nbuckets = 64;
 	tn->buckets = xcalloc(tn->nbuckets, sizeof(*tn->buckets));
 	tn->slots = xmalloc((size_t)RELAY_BATCH * SLOT);
+	tn->hop = xmalloc(SLOT);
 	random_bytes(&tn->rng, sizeof(tn->rng));
 	tn->rng |= 1;
 	if (s->env.base) {
@@ -1155,5 +1222,8 @@ void turn_free(struct turn *tn)
 		event_free(tn->tick_ev);
 	free(tn->buckets);
 	free(tn->slots);
+	free(tn->hop);
+	free(tn->by_port[0]);
+	free(tn->by_port[1]);
 	free(tn);
 }

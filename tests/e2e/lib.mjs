@@ -42,6 +42,18 @@ export const CHROMIUM_ARGS = [
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// promise, or after ms the value onTimeout, whichever comes first; the timer
+// is cleared so that it does not keep node running once promise settles.
+export async function within(promise, ms, onTimeout = null) {
+  let timer;
+  try {
+    return await Promise.race([promise,
+      new Promise((r) => { timer = setTimeout(() => r(onTimeout), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // Call fn until it returns a truthy value; throw after timeoutMs with the
 // last value or error, so that a failure says what was being waited for.
 export async function poll(what, fn, timeoutMs = 15000, everyMs = 250) {
@@ -212,7 +224,7 @@ export class Ferryd {
   async stop() {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return null;
     this.proc.kill('SIGTERM');
-    const res = await Promise.race([this.exited, sleep(5000).then(() => null)]);
+    const res = await within(this.exited, 5000);
     if (res) return res;
     this.proc.kill('SIGKILL');
     return this.exited;
@@ -283,7 +295,7 @@ export class Participant {
 
   async close() {
     if (this.context) {
-      await Promise.race([this.context.close().catch(() => {}), sleep(10000)]);
+      await within(this.context.close().catch(() => {}), 10000);
       this.context = null;
     }
     fs.rmSync(this.dir, {recursive: true, force: true});

@@ -10,6 +10,9 @@
 # with `npm ci` from the lock file.  When the source
 # tree is read-only (distcheck) the e2e files are copied into the build tree
 # and installed there.  FERRY_SKIP_BROWSER=1 skips the whole file.
+# interop.test.mjs also runs tests/e2e/aiortc-peer.py with /usr/bin/python3
+# (Debian's python3-aiortc and python3-websockets; $AIORTC_PYTHON overrides);
+# without them its tests are skipped.
 #
 # Environment: FERRYD, FERRYCTL, FERRY_SRCDIR, FERRY_BUILDDIR (automake sets
 # them); CHROMIUM (default /usr/bin/chromium).
@@ -44,6 +47,11 @@ if ! command -v certutil >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1
 	apt_install libnss3-tools openssl ||
 		echo "# certutil/openssl missing and not installable: the TLS browser tests will skip" >&2
 fi
+aiortc_python=${AIORTC_PYTHON:-/usr/bin/python3}
+if ! "$aiortc_python" -c 'import aiortc, websockets' >/dev/null 2>&1; then
+	apt_install python3-aiortc python3-websockets ||
+		echo "# aiortc/websockets missing and not installable: the interop browser tests will skip" >&2
+fi
 [ -x "$FERRYD" ] || fail "no ferryd at $FERRYD"
 
 # Where to run: the source tree's tests/e2e, or a copy in the build tree.
@@ -51,7 +59,7 @@ e2e="$srcdir/tests/e2e"
 if [ ! -d "$e2e/node_modules/playwright-core" ] && [ ! -w "$e2e" ]; then
 	run="$builddir/tests/e2e-run"
 	mkdir -p "$run" || fail "cannot create $run"
-	cp "$e2e"/package.json "$e2e"/package-lock.json "$e2e"/*.mjs "$run"/ ||
+	cp "$e2e"/package.json "$e2e"/package-lock.json "$e2e"/*.mjs "$e2e"/*.py "$run"/ ||
 		fail "cannot copy $e2e to $run"
 	e2e=$run
 fi
