@@ -611,6 +611,8 @@ struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
 			ls->udp_fd[k] = net_udp_bind(&addr, 1, err, errlen);
 			if (ls->udp_fd[k] < 0)
 				goto fail;
+			/* One socket takes every client of its worker. */
+			net_set_buffers(ls->udp_fd[k], 4 << 20);
 			ls->tcp_fd[k] = net_tcp_listen(&addr, 1, 128, err, errlen);
 			if (ls->tcp_fd[k] < 0)
 				goto fail;

@@ -355,6 +355,14 @@ int net_tcp_listen(const net_addr *addr, int reuseport, int backlog,
 	return fd;
 }
 
+void net_set_buffers(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
 int net_local_addr(int fd, net_addr *out)
 {
 	memset(out, 0, sizeof(*out));

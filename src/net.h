@@ -72,6 +72,12 @@ int net_set_nonblock(int fd);
 int net_udp_bind(const net_addr *addr, int reuseport, char *err, size_t errlen);
 int net_tcp_listen(const net_addr *addr, int reuseport, int backlog,
 		   char *err, size_t errlen);
+/* Ask for socket buffers of `bytes` each way: beyond the system's cap
+ * (net.core.rmem_max) when the process may (CAP_NET_ADMIN), else as much
+ * as the cap allows.  A burst that outruns the reading thread then waits
+ * in the kernel instead of being dropped. */
+void net_set_buffers(int fd, int bytes);
+
 /* The address a socket is bound to (after binding port 0). */
 int net_local_addr(int fd, net_addr *out);
 

@@ -109,8 +109,10 @@ static int bind_port(const net_addr *ip, int port, net_addr *bound)
 
 	net_set_port(&a, (uint16_t)port);
 	fd = net_udp_bind(&a, 0, err, sizeof(err));
-	if (fd >= 0)
+	if (fd >= 0) {
+		net_set_buffers(fd, 1 << 20);
 		*bound = a;
+	}
 	return fd;
 }
 

@@ -538,6 +538,28 @@ def relay_to_own_relay_addresses():
     expect(a.create_permission(gone), 403)
 
 
+@test
+def external_ip_mapping():
+    """external-ip: XOR-RELAYED-ADDRESS shows the public address; clients relay to each other's public relay addresses"""
+    # "public" 127.0.0.2 stands for the NAT's address; the relays bind
+    # 127.0.0.1.  Even a broken mapping could only send to loopback.
+    s = Ferryd(conf="relay-ip = 127.0.0.1\nexternal-ip = 127.0.0.2/127.0.0.1\n"
+                    "allow-loopback-peers = no\nuser = alice:pw\n")
+    a, b = allocated(s), allocated(s)
+    assert a.relay[0] == "127.0.0.2" and b.relay[0] == "127.0.0.2", (a.relay, b.relay)
+    assert "relay 127.0.0.2:" in s.read_log()
+    assert a.create_permission(b.relay).ok
+    assert b.create_permission(a.relay).ok
+    a.send_indication(b.relay, b"a to b")
+    # b sees the data coming from a's public relay address
+    assert b.recv_data() == ("ind", a.relay, b"a to b")
+    assert a.channel_bind(0x4100, b.relay).ok
+    a.send_channel(0x4100, b"over a channel")
+    assert b.recv_data() == ("ind", a.relay, b"over a channel")
+    # the public form of a relay is ferry's own only for ports it holds
+    expect(a.create_permission(("127.0.0.2", 5000)), 403)
+
+
 # ---------------------------------------------------------- malformed
 
 @test
