@@ -1,5 +1,6 @@
 /* jscan — see jscan.h. */
 #include "jscan.h"
+#include "ws.h"
 
 #include <string.h>
 
@@ -20,9 +21,9 @@ static int hex(char ch)
 	       (ch >= 'A' && ch <= 'F');
 }
 
-/* A string starting at the opening quote.  The bytes are already known to
- * be UTF-8 (the WebSocket layer checked); control characters must be
- * escaped; \u0000 is refused (jansson refuses it by default). */
+/* A string starting at the opening quote (the whole text was checked to
+ * be UTF-8 first); control characters must be escaped; \u0000 is refused
+ * (jansson refuses it by default). */
 static int string(struct cur *c, int *escaped)
 {
 	*escaped = 0;
@@ -208,6 +209,11 @@ int jscan_object(const char *text, size_t len, int max_depth,
 	size_t i;
 
 	*n = 0;
+	/* jansson refuses text that is not UTF-8; so must we, whatever the
+	 * caller checked before (a WebSocket text frame is, a test's bytes
+	 * need not be). */
+	if (!ws_utf8_valid(text, len))
+		return -1;
 	skip_ws(&c);
 	if (c.p >= c.end || *c.p++ != '{')
 		return -1;

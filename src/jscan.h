@@ -29,7 +29,7 @@ struct jscan_member {
 };
 
 /*
- * 0 when text[0..len) is one well-formed JSON object (white space around
+ * 0 when text[0..len) is UTF-8 and one well-formed JSON object (white space around
  * it allowed) with at most JSCAN_MAX_MEMBERS members, none of whose
  * values nests deeper than max_depth; m[0..*n) then describe its members
  * in order.  -1 otherwise, including for input that is valid JSON but

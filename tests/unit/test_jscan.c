@@ -36,6 +36,7 @@ static void fixed_cases(void)
 		"{\"a\":1,\"a\":2}", "{\"\\u0061\":1}", "{\"a\":\"\\ud800\"}",
 		"{\"a\":[1,]}", "{\"a\":{\"b\"}}", "{'a':1}",
 		"{\"a\":1e400}", "{\"a\":123456789012345678901}",
+		"{\"a\":\"ba\xe3k\"}", "{\"a\":\"\xff\"}", "{\"\xc0\xaf\":1}",
 	};
 	size_t i;
 
@@ -74,7 +75,7 @@ static void never_more_than_jansson(void)
 		"{\"type\":\"broadcast\",\"data\":{\"kind\":\"chat\",\"text\":\"h\\u00e9llo\"}}",
 		"{\"type\":\"ping\",\"id\":-12.5e+3}",
 	};
-	const char alphabet[] = "{}[]\":,\\u0123456789abcdefnrtlsx -.eE+\x01";
+	const char alphabet[] = "{}[]\":,\\u0123456789abcdefnrtlsx -.eE+\x01\xe3\xff\xc3\xa9";
 	uint64_t x = 0x9E3779B97F4A7C15ull;
 	struct jscan_member m[JSCAN_MAX_MEMBERS];
 	unsigned long accepted = 0, wrong = 0, runs = 0;
