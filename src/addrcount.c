@@ -149,27 +149,4 @@ void addr_counts_release(struct addr_counts *ac, const struct sockaddr *addr)
 	pthread_mutex_unlock(&ac->lock);
 }
 
-long addr_counts_of(struct addr_counts *ac, const struct sockaddr *addr)
-{
-	uint8_t key[17];
-	struct entry *e;
-	long n = 0;
 
-	make_key(addr, key);
-	pthread_mutex_lock(&ac->lock);
-	for (e = ac->b[bucket(ac, key)]; e; e = e->next)
-		if (memcmp(e->key, key, 17) == 0)
-			n = e->n;
-	pthread_mutex_unlock(&ac->lock);
-	return n;
-}
-
-long addr_counts_total(struct addr_counts *ac)
-{
-	long n;
-
-	pthread_mutex_lock(&ac->lock);
-	n = ac->total;
-	pthread_mutex_unlock(&ac->lock);
-	return n;
-}

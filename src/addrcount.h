@@ -20,7 +20,5 @@ void addr_counts_free(struct addr_counts *ac);
 int addr_counts_take(struct addr_counts *ac, const struct sockaddr *addr,
 		     long per_addr, long total);
 void addr_counts_release(struct addr_counts *ac, const struct sockaddr *addr);
-long addr_counts_of(struct addr_counts *ac, const struct sockaddr *addr);
-long addr_counts_total(struct addr_counts *ac);
 
 #endif

@@ -388,7 +388,3 @@ void dtls_free(struct dtls *d)
 	free(d);
 }
 
-size_t dtls_sessions(const struct dtls *d)
-{
-	return d->count;
-}

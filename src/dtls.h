@@ -43,6 +43,4 @@ static inline int dtls_looks_like(const uint8_t *buf, size_t len)
 	return len >= 13 && buf[0] >= 20 && buf[0] <= 63;
 }
 
-size_t dtls_sessions(const struct dtls *d);
-
 #endif

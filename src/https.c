@@ -262,10 +262,6 @@ void https_start(struct https *hs, struct MHD_Daemon *d, void (*kick)(void *), v
 	}
 }
 
-size_t https_count(const struct https *hs)
-{
-	return hs ? hs->n : 0;
-}
 
 void https_stop_listening(struct https *hs)
 {

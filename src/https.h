@@ -26,7 +26,6 @@ struct https *https_new(const struct ferry_conf *c, struct event_base *base,
  * hand-over so that MHD runs. */
 void https_start(struct https *hs, struct MHD_Daemon *d,
 		 void (*kick)(void *arg), void *arg);
-size_t https_count(const struct https *hs);
 void https_stop_listening(struct https *hs);
 void https_free(struct https *hs);
 

@@ -290,13 +290,6 @@ int net_cidr_match(const net_cidr *c, const struct sockaddr *sa)
 	return 1;
 }
 
-int net_set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0)
-		return -1;
-	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 static int new_socket(const net_addr *addr, int type, int reuseport,
 		      char *err, size_t errlen)

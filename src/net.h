@@ -65,7 +65,6 @@ const char *net_fmt_cidr(const net_cidr *c, char *buf, size_t n);
  * canonical address). */
 int net_cidr_match(const net_cidr *c, const struct sockaddr *sa);
 
-int net_set_nonblock(int fd);
 /* Non-blocking, close-on-exec sockets bound to addr.  reuseport sets
  * SO_REUSEPORT so that each worker thread can own one socket of a port.
  * IPv6 sockets are IPV6_V6ONLY so that [::] and 0.0.0.0 can coexist. */

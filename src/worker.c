@@ -67,20 +67,12 @@ void worker_post(struct worker *w, worker_job_fn fn, void *arg)
 	event_active(w->post_ev, EV_READ, 0);
 }
 
-struct event_base *worker_base(struct worker *w)
-{
-	return w->base;
-}
 
 struct srv *worker_srv(struct worker *w)
 {
 	return w->srv;
 }
 
-int worker_id(const struct worker *w)
-{
-	return w->id;
-}
 
 const struct stats *worker_stats(const struct worker *w)
 {

@@ -42,9 +42,7 @@ void workers_free(struct worker **w, int n);
 typedef void (*worker_job_fn)(struct worker *w, void *arg);
 void worker_post(struct worker *w, worker_job_fn fn, void *arg);
 
-struct event_base *worker_base(struct worker *w);
 struct srv *worker_srv(struct worker *w);
-int worker_id(const struct worker *w);
 /* This worker's counters (written by it only; readable from any thread). */
 const struct stats *worker_stats(const struct worker *w);
 

@@ -42,13 +42,8 @@ struct pending {
 
 /* Every open connection; main thread only. */
 static struct wsconn *conns;
-static size_t nconns;
 static struct event *sweep_ev;
 
-size_t wsconn_count(void)
-{
-	return nconns;
-}
 
 static const struct ferry_conf *CONF(struct wsconn *c)
 {
@@ -74,7 +69,6 @@ static void finish(evutil_socket_t fd, short what, void *arg)
 		conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	nconns--;
 	bufferevent_free(c->bev);
 	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
 	http_kick(c->h);
@@ -265,7 +259,6 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 	if (conns)
 		conns->prev = c;
 	conns = c;
-	nconns++;
 	if (!sweep_ev) {
 		struct timeval second = { 1, 0 };
 		sweep_ev = event_new(base, -1, EV_PERSIST, sweep, NULL);

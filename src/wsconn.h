@@ -18,8 +18,6 @@ struct http_req;
  * (or 400/426/405 with a JSON reason).  Returns as api_route() does. */
 int wsconn_upgrade(struct http_req *r);
 
-/* Open connections (main thread). */
-size_t wsconn_count(void);
 /* At exit: end every connection now (no closing handshake). */
 void wsconn_free_all(void);
 
