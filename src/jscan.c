@@ -118,11 +118,53 @@ static int literal(struct cur *c, const char *word)
 	return 0;
 }
 
+static int value(struct cur *c, int depth, char *kind, int *escaped);
+
+/*
+ * An object (keyed) or array from its opening bracket to `close`.  Nested
+ * objects are checked for form only; duplicate keys in them are for
+ * jansson to judge, so callers fall back whenever a value nests (see
+ * signaling.c).
+ */
+static int container(struct cur *c, int depth, char close, int keyed)
+{
+	char k;
+	int esc;
+
+	c->p++;
+	skip_ws(c);
+	if (c->p < c->end && *c->p == close) {
+		c->p++;
+		return 0;
+	}
+	for (;;) {
+		skip_ws(c);
+		if (keyed) {
+			if (c->p >= c->end || *c->p != '"' || string(c, &esc) < 0)
+				return -1;
+			skip_ws(c);
+			if (c->p >= c->end || *c->p++ != ':')
+				return -1;
+			skip_ws(c);
+		}
+		if (value(c, depth - 1, &k, &esc) < 0)
+			return -1;
+		skip_ws(c);
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		return -1;
+	}
+}
+
 /* Any value; kind receives its type letter. */
 static int value(struct cur *c, int depth, char *kind, int *escaped)
 {
-	int esc;
-
 	*escaped = 0;
 	if (c->p >= c->end || depth < 0)
 		return -1;
@@ -141,61 +183,10 @@ static int value(struct cur *c, int depth, char *kind, int *escaped)
 		return literal(c, "null");
 	case '{':
 		*kind = 'o';
-		c->p++;
-		skip_ws(c);
-		if (c->p < c->end && *c->p == '}') {
-			c->p++;
-			return 0;
-		}
-		/* Nested objects are checked for form only; duplicate keys
-		 * in them are for jansson to judge, so the caller falls back
-		 * whenever a value nests (see signaling.c). */
-		for (;;) {
-			char k;
-			skip_ws(c);
-			if (c->p >= c->end || *c->p != '"' || string(c, &esc) < 0)
-				return -1;
-			skip_ws(c);
-			if (c->p >= c->end || *c->p++ != ':')
-				return -1;
-			skip_ws(c);
-			if (value(c, depth - 1, &k, &esc) < 0)
-				return -1;
-			skip_ws(c);
-			if (c->p < c->end && *c->p == ',') {
-				c->p++;
-				continue;
-			}
-			if (c->p < c->end && *c->p == '}') {
-				c->p++;
-				return 0;
-			}
-			return -1;
-		}
+		return container(c, depth, '}', 1);
 	case '[':
 		*kind = 'a';
-		c->p++;
-		skip_ws(c);
-		if (c->p < c->end && *c->p == ']') {
-			c->p++;
-			return 0;
-		}
-		for (;;) {
-			char k;
-			skip_ws(c);
-			if (value(c, depth - 1, &k, &esc) < 0)
-				return -1;
-			skip_ws(c);
-			if (c->p < c->end && *c->p == ',') {
-				c->p++;
-				continue;
-			}
-			if (c->p < c->end && *c->p == ']') {
-				c->p++;
-				return 0;
-			}
-			return -1;
-		}
+		return container(c, depth, ']', 0);
 	default:
 		*kind = 'n';
 		return number(c);
