@@ -2,6 +2,7 @@
 #include "jscan.h"
 #include "ws.h"
 
+#include <stdint.h>
 #include <string.h>
 
 struct cur {
@@ -24,12 +25,36 @@ static int hex(char ch)
 /* A string starting at the opening quote (the whole text was checked to
  * be UTF-8 first); control characters must be escaped; \u0000 is refused
  * (jansson refuses it by default). */
+/* Some byte of w is a quote, a backslash or a control character (the
+ * exact tests of "Bit Twiddling Hacks": haszero, hasless). */
+static int special8(uint64_t w)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101),
+		       high = UINT64_C(0x8080808080808080);
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+		((b - ones) & ~b)) & high ? 1 : 0;
+}
+
 static int string(struct cur *c, int *escaped)
 {
 	*escaped = 0;
 	c->p++;
 	while (c->p < c->end) {
-		unsigned char ch = (unsigned char)*c->p;
+		unsigned char ch;
+		uint64_t w;
+
+		/* SDP is long runs of plain text: eight bytes a step. */
+		while (c->end - c->p >= 8) {
+			memcpy(&w, c->p, 8);
+			if (special8(w))
+				break;
+			c->p += 8;
+		}
+		if (c->p >= c->end)
+			break;
+		ch = (unsigned char)*c->p;
 
 		if (ch == '"') {
 			c->p++;

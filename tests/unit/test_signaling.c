@@ -560,6 +560,22 @@ static void test_relay(void)
 	m = next(b);
 	ok(strcmp(str(m, "type"), "candidate") == 0 &&
 	   json_is_null(json_object_get(m, "candidate")), "end-of-candidates null relayed");
+	/* Candidates take the scanner's path unless they nest; both must
+	 * answer the same. */
+	say(a, "{\"to\":\"%s\", \"candidate\" : {\"usernameFragment\":\"u\\/f\",\"sdpMLineIndex\":1.5e2},\"type\":\"candidate\"}", b->id);
+	m = next(b);
+	ok(strcmp(str(m, "from"), a->id) == 0 &&
+	   strcmp(str(json_object_get(m, "candidate"), "usernameFragment"), "u/f") == 0 &&
+	   json_real_value(json_object_get(json_object_get(m, "candidate"), "sdpMLineIndex")) == 150.0 &&
+	   !json_object_get(m, "to"), "candidate with escapes and spacing relayed");
+	say(a, "{\"type\":\"candidate\",\"to\":\"%s\",\"candidate\":{\"x\":{\"y\":[1]}}}", b->id);
+	m = next(b);
+	ok(json_integer_value(json_array_get(json_object_get(json_object_get(
+	   json_object_get(m, "candidate"), "x"), "y"), 0)) == 1, "nested candidate relayed");
+	say(a, "{\"type\":\"candidate\",\"to\":\"%s\",\"candidate\":{\"a\":1,\"a\":2}}", b->id);
+	expect_error(a, "bad-json", NULL, "duplicate member inside a candidate");
+	say(a, "{\"type\":\"candidate\",\"to\":\"%s\",\"candidate\":{\"a\":1,\"\\u0061\":2}}", b->id);
+	expect_error(a, "bad-json", NULL, "escaped duplicate member inside a candidate");
 
 	say(a, "{\"type\":\"broadcast\",\"data\":{\"muted\":true}}");
 	m = next(b);
@@ -609,7 +625,7 @@ static void test_relay(void)
 	expect_error(a, "unknown-peer", "answer", "answer to no one");
 	is_int(pending(b) + pending(c) + pending(x), 0, "refused messages go nowhere");
 	is_int(a->closes, 0, "refusals keep the socket open");
-	is_int(sig_stats(S)->messages_relayed - relayed, 8, "relayed counter");
+	is_int(sig_stats(S)->messages_relayed - relayed, 10, "relayed counter");
 
 	fc_gone(a);
 	fc_gone(b);
