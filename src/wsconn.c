@@ -8,26 +8,43 @@
 #include "util.h"
 #include "ws.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <microhttpd.h>
 
 /* What may wait for a client that does not read, at the least. */
 #define OUT_LIMIT_MIN (1024 * 1024)
 
+/*
+ * The socket is driven directly, not through a bufferevent: a read is one
+ * recv(2) into a shared buffer, and what signaling sends is collected per
+ * connection and written once per turn of the event loop, after every
+ * ready connection has been read.  A message costs no epoll_ctl (the
+ * write event is armed only while the kernel refuses more), and a peer
+ * that several messages reach in one turn gets them in one write.
+ */
 struct wsconn {
 	struct sig_conn sc;                /* first: signaling hands it back */
 	struct http *h;
-	struct bufferevent *bev;
+	MHD_socket fd;
+	struct event *rev, *wev;
+	uint8_t *out;                      /* out[out_off..out_len): not yet */
+	size_t out_off, out_len, out_cap;  /* accepted by the kernel */
 	struct MHD_UpgradeResponseHandle *urh;
 	struct ws_parser parser;
-	struct wsconn *prev, *next;
+	struct wsconn *prev, *next;        /* every connection */
+	struct wsconn *dprev, *dnext;      /* those with output to flush */
 	uint64_t last_rx, last_ping;
+	int dirty;                         /* on the flush list */
+	int blocked;                       /* the write event is armed */
 	int closing;                       /* a close frame is queued */
 	int finishing;                     /* teardown scheduled */
 	int gone;                          /* sig_conn_gone() called */
@@ -40,9 +57,9 @@ struct pending {
 	net_addr remote;
 };
 
-/* Every open connection; main thread only. */
-static struct wsconn *conns;
-static struct event *sweep_ev;
+/* Every open connection, and those with output; main thread only. */
+static struct wsconn *conns, *dirty;
+static struct event *sweep_ev, *flush_ev;
 
 
 static const struct ferry_conf *CONF(struct wsconn *c)
@@ -55,6 +72,20 @@ static struct sig *SIG(struct wsconn *c)
 	return http_env(c->h)->sig;
 }
 
+static void undirty(struct wsconn *c)
+{
+	if (!c->dirty)
+		return;
+	c->dirty = 0;
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		dirty = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	c->dprev = c->dnext = NULL;
+}
+
 static void finish(evutil_socket_t fd, short what, void *arg)
 {
 	struct wsconn *c = arg;
@@ -63,20 +94,26 @@ static void finish(evutil_socket_t fd, short what, void *arg)
 		c->gone = 1;
 		sig_conn_gone(SIG(c), &c->sc);
 	}
+	undirty(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	bufferevent_free(c->bev);
+	event_free(c->rev);
+	event_free(c->wev);
+	free(c->out);
 	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
 	http_kick(c->h);
 	ws_parser_fini(&c->parser);
 	free(c);
-	if (!conns && sweep_ev) {
-		event_free(sweep_ev);
-		sweep_ev = NULL;
+	if (!conns) {
+		if (sweep_ev)
+			event_free(sweep_ev);
+		if (flush_ev)
+			event_free(flush_ev);
+		sweep_ev = flush_ev = NULL;
 	}
 }
 
@@ -87,8 +124,10 @@ static void finish_soon(struct wsconn *c)
 	if (c->finishing)
 		return;
 	c->finishing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	event_base_once(bufferevent_get_base(c->bev), -1, EV_TIMEOUT, finish, c, NULL);
+	event_del(c->rev);
+	event_del(c->wev);
+	undirty(c);
+	event_base_once(event_get_base(c->rev), -1, EV_TIMEOUT, finish, c, NULL);
 }
 
 void wsconn_free_all(void)
@@ -97,14 +136,105 @@ void wsconn_free_all(void)
 		finish(-1, 0, conns);
 }
 
+/* An emptied buffer is kept for the next messages unless it grew past
+ * this (a burst); then it is given back. */
+#define OUT_KEEP (16 * 1024)
+
+/* Hand the kernel what it takes; arm the write event for the rest. */
+static void write_out(struct wsconn *c)
+{
+	while (c->out_len > c->out_off) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			finish_soon(c);
+			return;
+		}
+		if (n <= 0)
+			break;
+		c->out_off += (size_t)n;
+	}
+	if (c->out_len > c->out_off) {
+		if (!c->blocked) {
+			c->blocked = 1;
+			event_add(c->wev, NULL);
+		}
+		return;
+	}
+	c->out_off = c->out_len = 0;
+	if (c->out_cap > OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	if (c->blocked) {
+		c->blocked = 0;
+		event_del(c->wev);
+	}
+	/* Everything is out, the close frame too: the connection can go. */
+	if (c->closing)
+		finish_soon(c);
+}
+
+/* After the loop's ready events: write what they queued. */
+static void flush_all(evutil_socket_t fd, short what, void *arg)
+{
+	while (dirty) {
+		struct wsconn *c = dirty;
+
+		undirty(c);
+		if (!c->blocked)
+			write_out(c);
+	}
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	write_out(arg);
+}
+
+static void queue(struct wsconn *c, const void *data, size_t len)
+{
+	if (c->out_cap - c->out_len < len) {
+		if (c->out_off) {
+			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		if (c->out_cap - c->out_len < len) {
+			size_t cap = c->out_cap ? c->out_cap : 4096;
+
+			while (cap - c->out_len < len)
+				cap *= 2;
+			c->out = xrealloc(c->out, cap);
+			c->out_cap = cap;
+		}
+	}
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	c->dprev = NULL;
+	c->dnext = dirty;
+	if (dirty)
+		dirty->dprev = c;
+	else
+		event_active(flush_ev, EV_WRITE, 0);
+	dirty = c;
+}
+
 static void frame(struct wsconn *c, int opcode, const void *data, size_t len)
 {
 	uint8_t hdr[WS_MAX_HEADER];
 	size_t n = ws_frame_header(hdr, opcode, len);
 
-	bufferevent_write(c->bev, hdr, n);
+	queue(c, hdr, n);
 	if (len)
-		bufferevent_write(c->bev, data, len);
+		queue(c, data, len);
 }
 
 /* Queue a close frame; the socket goes once it has been written. */
@@ -117,8 +247,8 @@ static void close_with(struct wsconn *c, int code, const char *reason)
 		return;
 	c->closing = 1;
 	n = ws_close_frame(buf, (uint16_t)code, reason);
-	bufferevent_write(c->bev, buf, n);
-	bufferevent_disable(c->bev, EV_READ);
+	queue(c, buf, n);
+	event_del(c->rev);
 }
 
 static size_t out_limit(struct wsconn *c)
@@ -130,15 +260,13 @@ static size_t out_limit(struct wsconn *c)
 static int op_send(struct sig_conn *sc, const char *text, size_t len)
 {
 	struct wsconn *c = (struct wsconn *)sc;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	if (c->closing || c->finishing)
 		return -1;
-	if (evbuffer_get_length(out) + len > out_limit(c)) {
+	if (c->out_len - c->out_off + len > out_limit(c)) {
 		/* A reader this slow would make us hold unbounded memory;
 		 * its queue is dropped with it. */
 		log_info("ws", &c->sc.remote.u.sa, "outbound queue full, disconnecting");
-		evbuffer_drain(out, evbuffer_get_length(out));
 		finish_soon(c);
 		return -1;
 	}
@@ -153,12 +281,9 @@ static void op_close(struct sig_conn *sc, int code, const char *reason)
 
 static const struct sig_conn_ops ops = { .send = op_send, .close = op_close };
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void process(struct wsconn *c, const uint8_t *p, size_t len)
 {
-	struct wsconn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t len = evbuffer_get_length(in), off = 0;
-	const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)len);
+	size_t off = 0;
 
 	c->last_rx = mono_ms();
 	while (off < len && !c->closing && !c->finishing) {
@@ -193,21 +318,19 @@ static void on_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 	}
-	evbuffer_drain(in, len);
 }
 
-/* The output has drained: a closing connection can go now. */
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
+	/* Main thread only; the parser copies what it keeps. */
+	static uint8_t buf[64 * 1024];
 	struct wsconn *c = arg;
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	if (c->closing)
-		finish_soon(c);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	finish_soon(arg);
+	if (n > 0)
+		process(c, buf, (size_t)n);
+	else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		finish_soon(c);	/* the client went, or the socket failed */
 }
 
 /* Once a second: ping connections that have been quiet for a third of
@@ -242,6 +365,7 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 	struct pending *pd = cls;
 	struct event_base *base = http_env(pd->h)->base;
 	struct wsconn *c = xcalloc(1, sizeof(*c));
+	int one = 1;
 
 	c->sc.ops = &ops;
 	memcpy(c->sc.host, pd->host, sizeof(c->sc.host));
@@ -252,9 +376,15 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 	free(pd);
 	ws_parser_init(&c->parser, (size_t)CONF(c)->signaling_max_message);
 	/* MHD owns the socket: it closes it on MHD_UPGRADE_ACTION_CLOSE. */
-	c->bev = bufferevent_socket_new(base, sock, 0);
-	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->fd = sock;
+	evutil_make_socket_nonblocking(sock);
+	/* Output is gathered per loop turn already; Nagle would only hold
+	 * a message back for the client's delayed ACK.  (The https bridge
+	 * hands over a socketpair, where this fails harmlessly.) */
+	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->rev = event_new(base, sock, EV_READ | EV_PERSIST, on_readable, c);
+	c->wev = event_new(base, sock, EV_WRITE | EV_PERSIST, on_writable, c);
+	event_add(c->rev, NULL);
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
@@ -263,12 +393,11 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 		struct timeval second = { 1, 0 };
 		sweep_ev = event_new(base, -1, EV_PERSIST, sweep, NULL);
 		event_add(sweep_ev, &second);
+		flush_ev = event_new(base, -1, 0, flush_all, NULL);
 	}
 	sig_conn_open(SIG(c), &c->sc);
-	if (extra_len) {
-		evbuffer_add(bufferevent_get_input(c->bev), extra, extra_len);
-		on_read(c->bev, c);
-	}
+	if (extra_len)
+		process(c, (const uint8_t *)extra, extra_len);
 }
 
 int wsconn_upgrade(struct http_req *r)
