@@ -88,6 +88,7 @@ static int join_mode;
 static long joins_target, joins_done, joins_started;
 static void join_slot(int slot);
 static int join_conc = 64;
+static int stopping;            /* closing at exit: start nothing new */
 
 static uint64_t rng(void)
 {
@@ -503,6 +504,8 @@ static void peer_close(struct peer *p)
 	free(p->out);
 	p->in = p->out = NULL;
 	p->inlen = p->incap = p->outlen = p->outcap = 0;
+	if (stopping)
+		return;
 	if (!join_mode)
 		while (connecting < 256 && next_connect < npeers)
 			start_connect(next_connect++);
@@ -751,6 +754,7 @@ int main(int argc, char **argv)
 	pct("half", P_HALF);
 	printf("bad_messages=%ld\npeers_closed=%d\n", bad_count, closed);
 	event_free(tick_ev);
+	stopping = 1;
 	for (i = 0; i < npeers; i++)
 		if (peers[i].fd >= 0)
 			peer_close(&peers[i]);

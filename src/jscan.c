@@ -22,9 +22,6 @@ static int hex(char ch)
 	       (ch >= 'A' && ch <= 'F');
 }
 
-/* A string starting at the opening quote (the whole text was checked to
- * be UTF-8 first); control characters must be escaped; \u0000 is refused
- * (jansson refuses it by default). */
 /* Some byte of w is a quote, a backslash or a control character (the
  * exact tests of "Bit Twiddling Hacks": haszero, hasless). */
 static int special8(uint64_t w)
@@ -37,6 +34,9 @@ static int special8(uint64_t w)
 		((b - ones) & ~b)) & high ? 1 : 0;
 }
 
+/* A string starting at the opening quote (the whole text was checked to
+ * be UTF-8 first); control characters must be escaped; \u0000 is refused
+ * (jansson refuses it by default). */
 static int string(struct cur *c, int *escaped)
 {
 	*escaped = 0;
@@ -148,8 +148,8 @@ static int value(struct cur *c, int depth, char *kind, int *escaped);
 /*
  * An object (keyed) or array from its opening bracket to `close`.  Nested
  * objects are checked for form only; duplicate keys in them are for
- * jansson to judge, so callers fall back whenever a value nests (see
- * signaling.c).
+ * jansson to judge, so a caller either falls back when a value nests or
+ * scans that value again on its own (see fast_relay in signaling.c).
  */
 static int container(struct cur *c, int depth, char close, int keyed)
 {

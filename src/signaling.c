@@ -1120,7 +1120,7 @@ static int fast_relay(struct sig *s, struct sig_conn *c, const char *text, size_
 	const char *tname, *vname;
 	size_t n, i, tlen, vlen, idlen, need, o;
 
-	/* A candidate is an object of scalars: one level of nesting. */
+	/* A candidate is an object: one level of nesting. */
 	if (jscan_object(text, len, 1, m, &n) < 0)
 		return 0;
 	type = member(m, n, "type");

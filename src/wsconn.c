@@ -227,14 +227,25 @@ static void queue(struct wsconn *c, const void *data, size_t len)
 	dirty = c;
 }
 
-static void frame(struct wsconn *c, int opcode, const void *data, size_t len)
+static size_t out_limit(struct wsconn *c);
+
+/* Queue one frame, unless the client has left too much unread: a reader
+ * this slow would make us hold unbounded memory (pongs included), so it
+ * is dropped with its queue.  0, or -1 when it was. */
+static int frame(struct wsconn *c, int opcode, const void *data, size_t len)
 {
 	uint8_t hdr[WS_MAX_HEADER];
 	size_t n = ws_frame_header(hdr, opcode, len);
 
+	if (c->out_len - c->out_off + n + len > out_limit(c)) {
+		log_info("ws", &c->sc.remote.u.sa, "outbound queue full, disconnecting");
+		finish_soon(c);
+		return -1;
+	}
 	queue(c, hdr, n);
 	if (len)
 		queue(c, data, len);
+	return 0;
 }
 
 /* Queue a close frame; the socket goes once it has been written. */
@@ -263,15 +274,7 @@ static int op_send(struct sig_conn *sc, const char *text, size_t len)
 
 	if (c->closing || c->finishing)
 		return -1;
-	if (c->out_len - c->out_off + len > out_limit(c)) {
-		/* A reader this slow would make us hold unbounded memory;
-		 * its queue is dropped with it. */
-		log_info("ws", &c->sc.remote.u.sa, "outbound queue full, disconnecting");
-		finish_soon(c);
-		return -1;
-	}
-	frame(c, WS_OP_TEXT, text, len);
-	return 0;
+	return frame(c, WS_OP_TEXT, text, len);
 }
 
 static void op_close(struct sig_conn *sc, int code, const char *reason)

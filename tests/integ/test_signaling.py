@@ -506,6 +506,31 @@ def slow_reader_disconnected():
     assert s.stop() == 0
 
 
+@test(timeout=60)
+def ping_flood_without_reading_disconnected():
+    """a client that sends pings but never reads the pongs is disconnected
+    once their queue passes the limit; ferryd's memory stays bounded"""
+    s = Ferryd(conf="signaling-rate = 0\n")
+    ws = RawWS(s.http_port, rcvbuf=4096)
+    rss0 = vm_rss_kib(s.proc.pid)
+    # 125-byte pings, masked with a zero key, 1,000 to a write: 131 KB
+    ping = bytes([0x89, 0x80 | 125, 0, 0, 0, 0]) + b"p" * 125
+    chunk = ping * 1000
+    cut = False
+    for _ in range(120):                    # at most 15.7 MB
+        try:
+            ws.sock.sendall(chunk)
+        except (ConnectionError, socket.timeout, OSError):
+            cut = True
+            break
+    wait_for(lambda: "outbound queue full" in s.read_log(), 10, "the flood to be cut")
+    rss1 = vm_rss_kib(s.proc.pid)
+    assert rss1 - rss0 < 20 * 1024, (rss0, rss1)
+    print(f"# cut while sending: {cut}; RSS grew {rss1 - rss0} KiB", flush=True)
+    assert s.alive()
+    assert s.stop() == 0
+
+
 # ------------------------------------------------------- tokens
 
 
