@@ -617,6 +617,15 @@ struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
 			if (ls->tcp_fd[k] < 0)
 				goto fail;
 		}
+		/* Clients behind one address (one NAT, one office) land on
+		 * one worker, so relaying between two of them, the usual
+		 * reason both need TURN, never leaves that worker's memory.
+		 * Without the program the kernel spreads by address and port. */
+		if (nworkers > 1 &&
+		    net_udp_steer_by_source(ls->udp_fd[a * (size_t)nworkers],
+					    addr.u.sa.sa_family, (unsigned)nworkers) < 0)
+			log_warn("listen", NULL, "cannot steer datagrams by source address: %s",
+				 strerror(errno));
 		ls->addrs[a] = addr;
 	}
 	return ls;

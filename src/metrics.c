@@ -101,6 +101,9 @@ char *metrics_render(const struct http_env *env, const struct http *h, size_t *l
 	one(&o, "ferry_relay_dropped_packets_total", "counter",
 	    "Datagrams not relayed (no permission or channel, rate limit, send failure).",
 	    (unsigned long long)sum[ST_RELAY_DROPPED_PACKETS]);
+	one(&o, "ferry_relay_in_memory_packets_total", "counter",
+	    "Datagrams from one of ferry's relays to another of the same worker, handed over without the kernel.",
+	    (unsigned long long)sum[ST_RELAY_IN_MEMORY_PACKETS]);
 	head(&o, "ferry_stun_requests_total", "counter", "STUN/TURN requests, by method.");
 	for (i = 0; i < ARRAY_LEN(methods); i++)
 		put(&o, "ferry_stun_requests_total{method=\"%s\"} %llu\n", methods[i].label,

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <sys/socket.h>
+
 static int parse_port(const char *s, int *port)
 {
 	char *end;
@@ -324,6 +327,45 @@ static int new_socket(const net_addr *addr, int type, int reuseport,
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * Classic BPF run by the kernel for each datagram to pick the socket of
+ * the SO_REUSEPORT group: a hash of the source address (IPv4: all of it;
+ * IPv6: its /64) modulo the group's size, where the default hash takes
+ * the source port too.
+ */
+int net_udp_steer_by_source(int fd, int family, unsigned nsock)
+{
+	struct sock_filter v4[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12),
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9E3779B1u),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nsock),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter v6[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 8),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12),
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9E3779B1u),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, nsock),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog;
+
+	if (nsock < 2)
+		return 0;
+	if (family == AF_INET6) {
+		prog.len = (unsigned short)(sizeof(v6) / sizeof(v6[0]));
+		prog.filter = v6;
+	} else {
+		prog.len = (unsigned short)(sizeof(v4) / sizeof(v4[0]));
+		prog.filter = v4;
+	}
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
 }
 
 int net_udp_bind(const net_addr *addr, int reuseport, char *err, size_t errlen)

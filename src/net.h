@@ -68,6 +68,11 @@ int net_cidr_match(const net_cidr *c, const struct sockaddr *sa);
 /* Non-blocking, close-on-exec sockets bound to addr.  reuseport sets
  * SO_REUSEPORT so that each worker thread can own one socket of a port.
  * IPv6 sockets are IPV6_V6ONLY so that [::] and 0.0.0.0 can coexist. */
+/* Datagrams from one source address (IPv4) or /64 (IPv6) all go to the
+ * same socket of fd's SO_REUSEPORT group of nsock sockets.  0, or -1 with
+ * errno when the kernel refuses the program. */
+int net_udp_steer_by_source(int fd, int family, unsigned nsock);
+
 int net_udp_bind(const net_addr *addr, int reuseport, char *err, size_t errlen);
 int net_tcp_listen(const net_addr *addr, int reuseport, int backlog,
 		   char *err, size_t errlen);

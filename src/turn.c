@@ -429,6 +429,7 @@ static void hop(struct turn *tn, struct relay *from, struct relay *to,
 	}
 	stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_PACKETS, 1);
 	stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES, len);
+	stat_add(tn->s->env.stats, ST_RELAY_IN_MEMORY_PACKETS, 1);
 }
 
 /* Send what is pending for one relay socket, in one sendmmsg. */

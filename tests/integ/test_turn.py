@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (start_turn_peer, FERRYCTL, Ferryd, free_port, have, on_cleanup,  # noqa: E402
+from ferrytest import (start_turn_peer, FERRYCTL, Ferryd, free_port, have, metric, on_cleanup,  # noqa: E402
                        run, run_cmd, skip, test, wait_for)
 import turnclient as tc  # noqa: E402
 from turnclient import TurnClient, udp_peer  # noqa: E402
@@ -94,6 +94,24 @@ def uclient_all_modes():
     assert re.search(r"allocation for \d+:someuser: relay 127\.0\.0\.1:\d+", log), log[-2000:]
     for name, (srv, _) in runs.items():
         assert srv.stop() == 0, name
+
+
+@test(timeout=60)
+def same_address_pairs_stay_in_one_worker():
+    """client-to-client from one address: every datagram goes relay to relay in memory, with two workers"""
+    if not have("turnutils_uclient") or not have("turnutils_peer"):
+        skip("coturn's turnutils not installed")
+    srv = Ferryd(conf=BASE + "threads = 2\n")
+    peer = start_turn_peer()
+    # eight clients (four pairs) from 127.0.0.1, each from its own port:
+    # the kernel's own hash would split them over both workers
+    p = start_uclient(srv, peer, ["-y", "-m", "8"], ["-u", "alice", "-w", "pw"])
+    sent, recvd, lost, out = uclient_result(p)
+    assert p.returncode == 0 and lost == 0 and recvd == sent and sent >= 8 * MESSAGES, out[-2000:]
+    to_client = metric(srv.http_port, "ferry_relayed_packets_total", {"direction": "to_client"})
+    in_memory = metric(srv.http_port, "ferry_relay_in_memory_packets_total")
+    print(f"# sent {sent}, to clients {to_client}, in memory {in_memory}", flush=True)
+    assert to_client >= sent and in_memory == to_client, (to_client, in_memory)
 
 
 def ctl(s, *args):

@@ -1,8 +1,14 @@
-/* Unit tests for net: address and CIDR parsing, canonical forms. */
+/* Unit tests for net: address and CIDR parsing, canonical forms, and the
+ * steering of datagrams by source address over a SO_REUSEPORT group. */
 #include "net.h"
 #include "tap.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static void test_parse(void)
 {
@@ -63,9 +69,81 @@ static void test_cidr(void)
 	is_int(deny("0.0.0.0/0", "2001:db8::1"), 0, "families do not mix");
 }
 
+/* Which of the group's two sockets a datagram reached: 0, 1, or -1. */
+static int arrived(const int g[2])
+{
+	struct pollfd pf[2] = { { g[0], POLLIN, 0 }, { g[1], POLLIN, 0 } };
+	char b[16];
+	int i;
+
+	if (poll(pf, 2, 1000) <= 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (pf[i].revents & POLLIN) {
+			recv(g[i], b, sizeof(b), 0);
+			return i;
+		}
+	return -1;
+}
+
+/*
+ * Two sockets share 127.0.0.1:port; senders from 127.0.0.1 ... 127.0.0.16,
+ * four ports each.  Every datagram of one address must reach the same
+ * socket, and the addresses must not all reach one.
+ */
+static void test_steering(void)
+{
+	char err[128];
+	net_addr a;
+	int g[2], ip, k, consistent = 1, lost = 0, seen[2] = { 0, 0 };
+
+	net_parse_addr("127.0.0.1:0", 0, 1, &a, err, sizeof(err));
+	g[0] = net_udp_bind(&a, 1, err, sizeof(err));
+	if (g[0] < 0) {
+		ok(0, "bind a SO_REUSEPORT socket");
+		return;
+	}
+	{
+		socklen_t len = sizeof(a.u);
+		getsockname(g[0], &a.u.sa, &len);
+	}
+	g[1] = net_udp_bind(&a, 1, err, sizeof(err));
+	is_int(net_udp_steer_by_source(g[0], AF_INET, 2), 0, "steering program accepted");
+	is_int(net_udp_steer_by_source(g[0], AF_INET, 1), 0, "a group of one needs none");
+	for (ip = 1; ip <= 16; ip++) {
+		int first = -1;
+
+		for (k = 0; k < 4; k++) {
+			struct sockaddr_in src = { .sin_family = AF_INET };
+			int s = socket(AF_INET, SOCK_DGRAM, 0), got;
+
+			src.sin_addr.s_addr = htonl(0x7f000000u + (unsigned)ip);
+			bind(s, (struct sockaddr *)&src, sizeof(src));
+			sendto(s, "x", 1, 0, &a.u.sa, a.len);
+			got = arrived(g);
+			close(s);
+			if (got < 0) {
+				lost++;
+				continue;
+			}
+			seen[got]++;
+			if (first < 0)
+				first = got;
+			else if (got != first)
+				consistent = 0;
+		}
+	}
+	is_int(lost, 0, "every datagram arrived");
+	ok(consistent, "one source address, one socket, whatever its port");
+	ok(seen[0] && seen[1], "sixteen addresses use both sockets");
+	close(g[0]);
+	close(g[1]);
+}
+
 int main(void)
 {
 	test_parse();
 	test_cidr();
+	test_steering();
 	return tap_done();
 }
