@@ -20,6 +20,9 @@
 #include <event2/event.h>
 #include <microhttpd.h>
 
+/* How long a closed connection waits for the client's end. */
+#define LINGER_MS 2000
+
 /* What may wait for a client that does not read, at the least. */
 #define OUT_LIMIT_MIN (1024 * 1024)
 
@@ -46,6 +49,8 @@ struct wsconn {
 	int dirty;                         /* on the flush list */
 	int blocked;                       /* the write event is armed */
 	int closing;                       /* a close frame is queued */
+	int draining;                      /* it is out: awaiting the end */
+	uint64_t drain_since;
 	int finishing;                     /* teardown scheduled */
 	int gone;                          /* sig_conn_gone() called */
 };
@@ -174,9 +179,19 @@ static void write_out(struct wsconn *c)
 		c->blocked = 0;
 		event_del(c->wev);
 	}
-	/* Everything is out, the close frame too: the connection can go. */
-	if (c->closing)
-		finish_soon(c);
+	/* Everything is out, the close frame too.  Closing the socket now
+	 * while the client still sends would answer with a reset, which can
+	 * destroy the close frame before the client reads it; so send FIN,
+	 * drop what still comes, and go at the client's end (or after
+	 * LINGER_MS, see sweep()). */
+	if (c->closing && !c->draining) {
+		c->draining = 1;
+		c->drain_since = mono_ms();
+		if (shutdown(c->fd, SHUT_WR) < 0)
+			finish_soon(c);
+		else
+			event_add(c->rev, NULL);
+	}
 }
 
 /* After the loop's ready events: write what they queued. */
@@ -330,7 +345,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct wsconn *c = arg;
 	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	if (n > 0)
+	if (n > 0 && !c->draining)
 		process(c, buf, (size_t)n);
 	else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 		finish_soon(c);	/* the client went, or the socket failed */
@@ -349,6 +364,11 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 
 		if (c->finishing)
 			continue;
+		if (c->draining) {
+			if (now - c->drain_since >= LINGER_MS)
+				finish_soon(c);
+			continue;
+		}
 		if (now - c->last_rx >= idle) {
 			log_info("ws", &c->sc.remote.u.sa, "idle for %llus, dropping",
 				 (unsigned long long)(idle / 1000));

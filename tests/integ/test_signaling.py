@@ -417,6 +417,25 @@ def frame_violations_close():
 
 
 @test
+def close_frame_survives_unread_input():
+    """a client still sending when refused reads the close frame, then a
+    clean end (FIN), not a reset"""
+    s = server()
+    for _ in range(5):
+        raw = RawWS(s.http_port)
+        # the refused frame, then 256 KB more that ferryd never parses
+        raw.sock.sendall(bytes([0x81, 15]) + b'{"type":"ping"}' +
+                         (bytes([0x82, 0xFE, 0x10, 0x00, 0, 0, 0, 0]) + b"z" * 4096) * 64)
+        assert raw.expect_close()[0] == 1002
+        raw.sock.settimeout(5)
+        try:
+            rest = raw.buf + raw.sock.recv(65536)
+        except ConnectionResetError:
+            raise AssertionError("reset after the close frame")
+        assert rest == b"", rest
+
+
+@test
 def fragmented_message_with_ping():
     """a message in three fragments with a ping between them is accepted"""
     s = server()
