@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import Ferryd, run, skip, test  # noqa: E402
+from ferrytest import Ferryd, relay_only, run, skip, test  # noqa: E402
 
 SECRET = "s3cret"
 N_MESSAGES = 50
@@ -43,18 +43,6 @@ def rest_credentials(user="aiortc", ttl=600):
     username = f"{int(time.time()) + ttl}:{user}"
     mac = hmac.new(SECRET.encode(), username.encode(), hashlib.sha1).digest()
     return username, base64.b64encode(mac).decode()
-
-
-def relay_only(sdp):
-    """The SDP without its non-relay candidates; also the kept lines."""
-    kept, out = [], []
-    for line in sdp.splitlines():
-        if line.startswith("a=candidate:"):
-            if " typ relay" not in line:
-                continue
-            kept.append(line)
-        out.append(line)
-    return "\r\n".join(out) + "\r\n", kept
 
 
 class Pattern(VideoStreamTrack):

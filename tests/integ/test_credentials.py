@@ -6,14 +6,13 @@ fetched from the endpoint (the approach of test_aiortc.py)."""
 import asyncio
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (start_turn_peer, FERRYCTL, Ferryd, free_port, have, http_json, metric,  # noqa: E402
-                       on_cleanup, run, run_cmd, skip, test,
-                       turn_rest_password, wait_for)
+from ferrytest import (start_turn_peer, start_uclient, uclient_result, FERRYCTL,  # noqa: E402
+                       Ferryd, have, http_json, metric, relay_only, run, run_cmd,
+                       skip, test, turn_rest_password, wait_for)
 
 RELAY = "relay-ip = 127.0.0.1\nallow-loopback-peers = yes\nrelay-ports = 51000-51999\n"
 MESSAGES = 10
@@ -33,25 +32,9 @@ def fetch(s, user=None):
 def uclient(s, peer_port, username, password, flags=()):
     """turnutils_uclient relaying MESSAGES (and their RTCP twins) through
     s to the peer with a long-term username/password; (sent, received,
-    lost)."""
-    argv = ["turnutils_uclient", "-p", str(s.port), "-e", "127.0.0.1",
-            "-r", str(peer_port), "-n", str(MESSAGES), "-z", "5", "-l", "120",
-            *flags, "-u", username, "-w", password, "127.0.0.1"]
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-
-    def stop():
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    on_cleanup(stop)
-    out, _ = p.communicate(timeout=25)
-    if "Cannot complete Allocation" in out:
-        return 0, 0, None, out
-    sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out, re.M)
-    lost = re.search(r"Total lost packets (\d+) \(", out)
-    assert sent and lost, "unexpected uclient output:\n" + out[-3000:]
-    return int(sent[-1][0]), int(sent[-1][1]), int(lost.group(1)), out
+    lost, output), lost None when it could not allocate."""
+    return uclient_result(start_uclient(
+        s.port, peer_port, [*flags, "-u", username, "-w", password], n=MESSAGES))
 
 
 def failures(s):
@@ -109,17 +92,6 @@ def secret_added_with_ferryctl():
     sent, recv, lost, out = uclient(s, peer, user, cred)
     assert sent >= 2 * MESSAGES and recv == sent and lost == 0, out[-1500:]
     assert s.stop() == 0
-
-
-def relay_only(sdp):
-    kept, out = [], []
-    for line in sdp.splitlines():
-        if line.startswith("a=candidate:"):
-            if " typ relay" not in line:
-                continue
-            kept.append(line)
-        out.append(line)
-    return "\r\n".join(out) + "\r\n", kept
 
 
 async def datachannel_call(ice, n=20):

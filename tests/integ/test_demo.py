@@ -10,19 +10,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (BUILDDIR, on_cleanup, run, skip, stun_parse,  # noqa: E402
-                       stun_request, test, udp_exchange, wait_for)
-
-
-def port_free(port, kind):
-    s = socket.socket(socket.AF_INET, kind)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
+from ferrytest import (BUILDDIR, on_cleanup, port_free, run, skip,  # noqa: E402
+                       stun_parse, stun_request, test, udp_exchange, wait_for)
 
 
 def children(pid):

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import ferrytest  # noqa: E402
 from ferrytest import (free_port_range, FERRYCTL, WS, WSClosed, Ferryd, have, http_request,  # noqa: E402
                        metric, on_cleanup, run, run_cmd, skip, stun_parse,
-                       stun_request, tcp_read_message, test, udp_exchange, wait_for)
+                       stun_request, tcp_read_message, test, wait_for)
 import turnclient as tc  # noqa: E402
 from turnclient import TurnClient, recv_from, udp_peer  # noqa: E402
 

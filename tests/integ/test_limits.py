@@ -6,9 +6,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import turnclient as tc  # noqa: E402
-from ferrytest import (Ferryd, error_code, metric, run, stun_attr,  # noqa: E402,F401
-                       stun_parse, stun_request, tcp_read_message, test,
-                       udp_exchange)
+from ferrytest import (Ferryd, metric, run, server_closed, stun_parse, stun_request,  # noqa: E402
+                       tcp_read_message, test, udp_exchange)
 import socket  # noqa: E402
 
 
@@ -79,13 +78,7 @@ def tcp_connections_in_all():
     extra.bind(("127.0.0.9", 0))
     extra.settimeout(5)
     extra.connect(s.addr)
-    try:
-        closed = extra.recv(1) == b""
-    except ConnectionResetError:
-        closed = True
-    except socket.timeout:
-        closed = False
-    assert closed, "a fourth connection was kept"
+    assert server_closed(extra), "a fourth connection was kept"
     assert metric(s.http_port, "ferry_tcp_refused_total") == 1
     held.pop().close()
     time.sleep(0.3)

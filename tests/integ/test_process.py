@@ -3,7 +3,6 @@ detaching with a pid file, logging."""
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from ferrytest import (FERRYD, SRCDIR, Ferryd, free_port, run, run_cmd,  # noqa: E402

@@ -8,7 +8,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (Ferryd, error_code, have, run, run_cmd, skip,  # noqa: E402
+from ferrytest import (Ferryd, error_code, have, run, run_cmd, server_closed, skip,  # noqa: E402
                        stun_attr, stun_parse, stun_request, tcp_read_message,
                        test, udp_exchange, xor_addr)
 
@@ -194,23 +194,13 @@ def tcp_byte_by_byte():
     c.close()
 
 
-def closed_by_server(c, timeout=3):
-    c.settimeout(timeout)
-    try:
-        return c.recv(100) == b""
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
-
-
 @test
 def tcp_bad_framing_closes():
     """bytes that are neither STUN nor ChannelData close the TCP connection"""
     s = server()
     c = tcp_connect(s)
     c.sendall(b"\xff" * 40)
-    assert closed_by_server(c)
+    assert server_closed(c, timeout=3)
     c.close()
     assert s.binding() is not None
 
@@ -223,7 +213,7 @@ def tcp_length_beyond_limit_closes():
     hdr = bytearray(stun_request())
     hdr[2:4] = b"\xff\xfc"
     c.sendall(bytes(hdr))
-    assert closed_by_server(c)
+    assert server_closed(c, timeout=3)
     c.close()
 
 
@@ -236,7 +226,7 @@ def tcp_idle_closed():
     hdr = bytearray(stun_request())
     hdr[2:4] = b"\x10\x00"          # promises 4096 bytes, sends none
     c.sendall(bytes(hdr))
-    assert closed_by_server(c, timeout=10)
+    assert server_closed(c, timeout=10)
     assert 2 <= time.monotonic() - t0 < 10
     c.close()
 

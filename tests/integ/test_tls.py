@@ -25,7 +25,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (start_turn_peer, FERRYD, WS, Ferryd, free_port, have, on_cleanup,  # noqa: E402
+from ferrytest import (start_turn_peer, start_uclient, uclient_result, FERRYD, WS,  # noqa: E402
+                       Ferryd, free_port, have, on_cleanup,
                        run, run_cmd, skip, stun_parse, stun_request,
                        tcp_read_message, test, vm_rss_kib, wait_for, xor_addr)
 
@@ -323,31 +324,17 @@ def cookie_exchange(addr, ch, src=("127.0.0.1", 0), wait=1.0):
 
 # ------------------------------------------------------------------ coturn
 
-def start_uclient(port, peer_port, flags, n=20, z=5):
-    argv = ["turnutils_uclient", "-p", str(port), "-e", "127.0.0.1", "-r", str(peer_port),
-            "-n", str(n), "-z", str(z), "-l", "120", "-E", pki().ca] + flags + \
-        ["-u", "alice", "-w", "pw", "127.0.0.1"]
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-
-    def stop():
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    on_cleanup(stop)
-    return p
+def start_tls_uclient(port, peer_port, flags, n=20, z=5):
+    """uclient as alice, trusting the test CA (-E)."""
+    return start_uclient(port, peer_port, ["-E", pki().ca, *flags, "-u", "alice", "-w", "pw"],
+                         n=n, z=z)
 
 
-def uclient_result(p, timeout=40):
-    """(sent, received, lost, methods used, output) of a finished uclient."""
-    out, _ = p.communicate(timeout=timeout)
-    sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out, re.M)
-    lost = re.search(r"Total lost packets (\d+) \(", out)
-    dropped = re.search(r"total send dropped (\d+) \(", out)
-    assert sent and lost and dropped, "unexpected uclient output:\n" + out[-3000:]
-    assert int(dropped.group(1)) == 0, out[-2000:]
+def tls_uclient_result(p, timeout=40):
+    """(sent, received, lost, TLS/DTLS methods used, output)."""
+    sent, recvd, lost, out = uclient_result(p, timeout)
     methods = set(re.findall(r"client session connected with cipher \S+, method=(\S+)", out))
-    return int(sent[-1][0]), int(sent[-1][1]), int(lost.group(1)), methods, out
+    return sent, recvd, lost, methods, out
 
 
 def need_coturn():
@@ -374,10 +361,10 @@ def uclient_over_tls_and_dtls():
         srv = tls_ferryd(extra=RELAY)     # uclient never frees: one each
         peer = start_turn_peer()
         port = srv.tls_port if which == "tls" else srv.port
-        runs[name] = (srv, start_uclient(port, peer, flags, n=n))
+        runs[name] = (srv, start_tls_uclient(port, peer, flags, n=n))
     failures = []
     for name, (srv, p) in runs.items():
-        sent, recvd, lost, methods, out = uclient_result(p)
+        sent, recvd, lost, methods, out = tls_uclient_result(p)
         print(f"# {name}: sent {sent}, received {recvd}, lost {lost}, {sorted(methods)}",
               flush=True)
         allowed = modes[name][2]
@@ -726,7 +713,7 @@ def cert_reload_while_relaying():
     peer = start_turn_peer()
     old = tls_connect(s.tls_port)              # a connection from before
     assert py_cert(old) == (PKI.SERIAL_A, PKI.CN_A)
-    uc = start_uclient(s.tls_port, peer, ["-t", "-S"], n=400, z=10)
+    uc = start_tls_uclient(s.tls_port, peer, ["-t", "-S"], n=400, z=10)
     wait_for(lambda: "allocation for alice" in s.read_log(), 15, "the TLS allocation")
 
     # renew: new files in place, then SIGHUP
@@ -753,7 +740,7 @@ def cert_reload_while_relaying():
     assert stream_binding(old) == old.getsockname()
     assert py_cert(old) == (PKI.SERIAL_A, PKI.CN_A)
 
-    sent, recvd, lost, methods, out = uclient_result(uc, timeout=40)
+    sent, recvd, lost, methods, out = tls_uclient_result(uc, timeout=40)
     print(f"# across the reload: sent {sent}, received {recvd}, lost {lost}", flush=True)
     assert uc.returncode == 0 and lost == 0 and sent >= 400 and recvd == sent, out[-2000:]
     assert methods and methods <= {"TLSv1.2", "TLSv1.3"}, methods

@@ -6,13 +6,12 @@ while ferryd runs (users, secrets, revocation), checked with the raw
 client of lib/turnclient.py."""
 import os
 import re
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (start_turn_peer, FERRYCTL, Ferryd, free_port, have, metric, on_cleanup,  # noqa: E402
-                       run, run_cmd, skip, test, wait_for)
+from ferrytest import (start_turn_peer, start_uclient, uclient_result, FERRYCTL,  # noqa: E402
+                       Ferryd, have, metric, run, run_cmd, skip, test, wait_for)
 import turnclient as tc  # noqa: E402
 from turnclient import TurnClient, udp_peer  # noqa: E402
 
@@ -22,34 +21,6 @@ user = alice:pw
 auth-secret = secret
 """
 MESSAGES = 10           # -n: messages per session
-
-
-def start_uclient(srv, peer_port, flags, creds):
-    """turnutils_uclient against srv (its own fresh ferryd: the client never
-    frees its allocations), relaying to turnutils_peer."""
-    argv = ["turnutils_uclient", "-p", str(srv.port), "-e", "127.0.0.1",
-            "-r", str(peer_port), "-n", str(MESSAGES), "-z", "5", "-l", "120"] + \
-        flags + creds + ["127.0.0.1"]
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-
-    def stop():
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    on_cleanup(stop)
-    return p
-
-
-def uclient_result(p, timeout=25):
-    """(sent, received, lost, output) from a finished turnutils_uclient."""
-    out, _ = p.communicate(timeout=timeout)
-    sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out, re.M)
-    lost = re.search(r"Total lost packets (\d+) \(", out)
-    dropped = re.search(r"total send dropped (\d+) \(", out)
-    assert sent and lost and dropped, "unexpected uclient output:\n" + out[-3000:]
-    assert int(dropped.group(1)) == 0, out[-2000:]
-    return int(sent[-1][0]), int(sent[-1][1]), int(lost.group(1)), out
 
 
 # name: (uclient flags, credentials, messages expected at least)
@@ -77,7 +48,7 @@ def uclient_all_modes():
     for name, (flags, creds, _) in MODES.items():
         srv = Ferryd(conf=BASE)
         peer = start_turn_peer()
-        runs[name] = (srv, start_uclient(srv, peer, flags, creds))
+        runs[name] = (srv, start_uclient(srv.port, peer, flags + creds, n=MESSAGES))
     failures = []
     for name, (srv, p) in runs.items():
         sent, recvd, lost, out = uclient_result(p)
@@ -105,7 +76,8 @@ def same_address_pairs_stay_in_one_worker():
     peer = start_turn_peer()
     # eight clients (four pairs) from 127.0.0.1, each from its own port:
     # the kernel's own hash would split them over both workers
-    p = start_uclient(srv, peer, ["-y", "-m", "8"], ["-u", "alice", "-w", "pw"])
+    p = start_uclient(srv.port, peer, ["-y", "-m", "8", "-u", "alice", "-w", "pw"],
+                      n=MESSAGES)
     sent, recvd, lost, out = uclient_result(p)
     assert p.returncode == 0 and lost == 0 and recvd == sent and sent >= 8 * MESSAGES, out[-2000:]
     to_client = metric(srv.http_port, "ferry_relayed_packets_total", {"direction": "to_client"})
@@ -142,8 +114,9 @@ def ferryctl_user_and_secret_live():
     if not have("turnutils_uclient") or not have("turnutils_peer"):
         skip("coturn's turnutils not installed (raw checks passed)")
     peer = start_turn_peer()
-    procs = [start_uclient(s, peer, ["-c"], ["-u", "bob", "-w", "x"]),
-             start_uclient(s, peer, ["-c"], ["-u", "erin", "-W", "fresh-secret"])]
+    procs = [start_uclient(s.port, peer, ["-c", "-u", "bob", "-w", "x"], n=MESSAGES),
+             start_uclient(s.port, peer, ["-c", "-u", "erin", "-W", "fresh-secret"],
+                           n=MESSAGES)]
     for p in procs:
         sent, recvd, lost, out = uclient_result(p)
         assert p.returncode == 0 and lost == 0 and sent >= MESSAGES and recvd == sent, out

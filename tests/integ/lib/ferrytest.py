@@ -161,33 +161,92 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port")
 
 
-def start_turn_peer():
-    """coturn's turnutils_peer (a UDP echo peer) on a free loopback port,
-    stopped by PID when the test ends.  Returns the port, once the peer
-    holds it."""
-    port = free_port()
-    p = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-
+def kill_at_cleanup(p):
+    """Kill the child process p (if it still runs) when the test ends."""
     def stop():
         if p.poll() is None:
             p.kill()
         p.wait()
     on_cleanup(stop)
+    return p
 
-    def bound():
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            probe.bind(("127.0.0.1", port))
-            return False
-        except OSError:
-            return True
-        finally:
-            probe.close()
-    wait_for(lambda: bound() or p.poll() is not None, 5, "turnutils_peer to bind")
+
+def port_free(port, kind=socket.SOCK_DGRAM):
+    """True when nothing holds 127.0.0.1:port (UDP, or kind)."""
+    probe = socket.socket(socket.AF_INET, kind)
+    try:
+        probe.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def start_turn_peer():
+    """coturn's turnutils_peer (a UDP echo peer) on a free loopback port,
+    stopped by PID when the test ends.  Returns the port, once the peer
+    holds it."""
+    port = free_port()
+    p = kill_at_cleanup(subprocess.Popen(
+        ["turnutils_peer", "-L", "127.0.0.1", "-p", str(port)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    wait_for(lambda: not port_free(port) or p.poll() is not None, 5,
+             "turnutils_peer to bind")
     assert p.poll() is None, "turnutils_peer exited at start"
     return port
+
+
+def start_uclient(port, peer_port, args, n=10, z=5):
+    """coturn's turnutils_uclient against 127.0.0.1:port, relaying n
+    messages every z ms to turnutils_peer on peer_port; args are its flags
+    and credentials.  Killed when the test ends (it never frees its
+    allocations: give each run its own ferryd)."""
+    argv = ["turnutils_uclient", "-p", str(port), "-e", "127.0.0.1",
+            "-r", str(peer_port), "-n", str(n), "-z", str(z), "-l", "120",
+            *args, "127.0.0.1"]
+    return kill_at_cleanup(subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True))
+
+
+def uclient_result(p, timeout=25):
+    """(sent, received, lost, output) of a finished turnutils_uclient;
+    (0, 0, None, output) when it could not allocate.  Datagrams the client
+    itself failed to send are an error."""
+    out, _ = p.communicate(timeout=timeout)
+    if "Cannot complete Allocation" in out:
+        return 0, 0, None, out
+    sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$", out, re.M)
+    lost = re.search(r"Total lost packets (\d+) \(", out)
+    dropped = re.search(r"total send dropped (\d+) \(", out)
+    assert sent and lost and dropped, "unexpected uclient output:\n" + out[-3000:]
+    assert int(dropped.group(1)) == 0, out[-2000:]
+    return int(sent[-1][0]), int(sent[-1][1]), int(lost.group(1)), out
+
+
+def relay_only(sdp):
+    """The SDP without its non-relay candidates; also the kept lines (a
+    WebRTC call forced through the TURN relay)."""
+    kept, out = [], []
+    for line in sdp.splitlines():
+        if line.startswith("a=candidate:"):
+            if " typ relay" not in line:
+                continue
+            kept.append(line)
+        out.append(line)
+    return "\r\n".join(out) + "\r\n", kept
+
+
+def server_closed(sock, timeout=5.0):
+    """True when the server ends sock (FIN or reset) within timeout."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
 
 
 def wait_for(pred, timeout=10.0, what="condition"):

@@ -19,7 +19,8 @@ import struct
 import time
 import zlib
 
-MAGIC = 0x2112A442
+from ferrytest import MAGIC, xor_addr
+
 
 # methods
 BINDING, ALLOCATE, REFRESH, SEND, DATA, CREATE_PERMISSION, CHANNEL_BIND = \
@@ -90,17 +91,6 @@ def xor_addr_value(ip, port, tid):
     raw = socket.inet_pton(socket.AF_INET, ip)
     return struct.pack("!BBH", 0, 1, port ^ (MAGIC >> 16)) + \
         bytes(a ^ b for a, b in zip(raw, struct.pack("!I", MAGIC)))
-
-
-def decode_xor_addr(value, tid):
-    family = value[1]
-    port = struct.unpack("!H", value[2:4])[0] ^ (MAGIC >> 16)
-    if family == 1:
-        raw = bytes(a ^ b for a, b in zip(value[4:8], struct.pack("!I", MAGIC)))
-        return socket.inet_ntop(socket.AF_INET, raw), port
-    key = struct.pack("!I", MAGIC) + tid
-    raw = bytes(a ^ b for a, b in zip(value[4:20], key))
-    return socket.inet_ntop(socket.AF_INET6, raw), port
 
 
 def build(method, cls, attrs=(), tid=None):
@@ -181,7 +171,7 @@ class Msg:
         return self.cls == SUCCESS
 
     def xor_addrs(self, atype):
-        return [decode_xor_addr(v, self.tid) for v in self.all(atype)]
+        return [xor_addr(v, self.tid) for v in self.all(atype)]
 
     @property
     def relayed(self):
