@@ -42,16 +42,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAGIC 0x2112A442u
 #define BATCH 64
 #define MAXPKT 2048
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void die(const char *m)
 {
@@ -573,21 +568,6 @@ static void run_trial(int *fds, int nfds, struct sink *s, const uint8_t *pkt,
 	printf("trial offered=%.0f sent=%ld recv=%ld sent_rate=%.0f recv_rate=%.0f loss=%.4f server_cpu=%.2f\n",
 	       rate, sent, recv, res->sent_rate, res->recv_rate, res->loss, res->cpu);
 	fflush(stdout);
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, c - s);
-	host[c - s] = 0;
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons(atoi(c + 1));
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
 static void usage(void)

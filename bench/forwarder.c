@@ -25,34 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define BATCH 64
 #define MAXPKT 2048
 
 static struct sockaddr_in listen_addr, sink_addr;
 static volatile sig_atomic_t stop;
 static double deadline;
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, c - s);
-	host[c - s] = 0;
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons(atoi(c + 1));
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
-}
 
 static void *run(void *arg)
 {

@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define SDP_LEN 2000
 #define MAX_SAMPLES (4u << 20)
 
@@ -103,11 +105,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static double now(void)
-{
-	return now_ns() / 1e9;
 }
 
 static double cpu_self(void)
@@ -620,21 +617,6 @@ static void pct(const char *name, int ph)
 	printf("%s_p50_ms=%.3f\n%s_p99_ms=%.3f\n%s_samples=%u\n", name,
 	       lat[ph][nlat[ph] / 2] / 1000.0, name,
 	       lat[ph][(size_t)(nlat[ph] * 0.99)] / 1000.0, name, nlat[ph]);
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, c - s);
-	host[c - s] = 0;
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons(atoi(c + 1));
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
 static void usage(void)
