@@ -305,13 +305,49 @@ static int is_turn_method(uint16_t method)
 	       method == STUN_METHOD_CHANNEL_BIND;
 }
 
+/* A parsed STUN request.  struct request carries room for every key a
+ * user may have, so it lives here and not on the data path. */
+static void request_input(struct srv *s, struct srv_transport *t,
+			  const net_addr *local, const net_addr *client,
+			  const struct stun_msg *m)
+{
+	struct request r = { .s = s, .t = t, .local = local, .client = client, .m = m };
+	uint16_t unknown[MAX_UNKNOWN];
+	size_t nunknown;
+
+	nunknown = stun_unknown_required(m, unknown, MAX_UNKNOWN);
+	if (nunknown > 0) {
+		if (!unauth_allowed(s, client))
+			return;
+		req_begin(&r, STUN_CLASS_ERROR);
+		stun_build_error(&r.b, 420, NULL);
+		stun_build_unknown(&r.b, unknown,
+				   nunknown < MAX_UNKNOWN ? nunknown : MAX_UNKNOWN);
+		req_send(&r);
+		return;
+	}
+	if (m->method == STUN_METHOD_BINDING) {
+		handle_binding(&r);
+	} else if (is_turn_method(m->method)) {
+		/* A retransmission gets the answer already given (RFC 8656
+		 * §7.2 for Allocate; harmless for the others). */
+		if (turn_retransmission(s->turn, t, local, client, m))
+			return;
+		if (authenticate(&r) < 0)
+			return;
+		turn_request(s->turn, &r);
+	} else {
+		stat_add(s->env.stats, ST_REQ_OTHER, 1);
+		log_debug("stun", &client->u.sa, "unknown method 0x%03x", m->method);
+		if (unauth_allowed(s, client))
+			req_error(&r, 400);
+	}
+}
+
 int srv_input(struct srv *s, struct srv_transport *t, const net_addr *local,
 	      const net_addr *client, const uint8_t *buf, size_t len)
 {
 	struct stun_msg m;
-	struct request r = { .s = s, .t = t, .local = local, .client = client, .m = &m };
-	uint16_t unknown[MAX_UNKNOWN];
-	size_t nunknown;
 	int rc;
 
 	/* ChannelData starts with 0b01; STUN with 0b00 (RFC 8656 §12). */
@@ -337,35 +373,7 @@ int srv_input(struct srv *s, struct srv_transport *t, const net_addr *local,
 		}
 		return 0;       /* Binding indications are keep-alives */
 	}
-	if (m.cls != STUN_CLASS_REQUEST)
-		return 0;       /* stray responses: nothing to say */
-
-	nunknown = stun_unknown_required(&m, unknown, MAX_UNKNOWN);
-	if (nunknown > 0) {
-		if (!unauth_allowed(s, client))
-			return 0;
-		req_begin(&r, STUN_CLASS_ERROR);
-		stun_build_error(&r.b, 420, NULL);
-		stun_build_unknown(&r.b, unknown,
-				   nunknown < MAX_UNKNOWN ? nunknown : MAX_UNKNOWN);
-		req_send(&r);
-		return 0;
-	}
-	if (m.method == STUN_METHOD_BINDING) {
-		handle_binding(&r);
-	} else if (is_turn_method(m.method)) {
-		/* A retransmission gets the answer already given (RFC 8656
-		 * §7.2 for Allocate; harmless for the others). */
-		if (turn_retransmission(s->turn, t, local, client, &m))
-			return 0;
-		if (authenticate(&r) < 0)
-			return 0;
-		turn_request(s->turn, &r);
-	} else {
-		stat_add(s->env.stats, ST_REQ_OTHER, 1);
-		log_debug("stun", &client->u.sa, "unknown method 0x%03x", m.method);
-		if (unauth_allowed(s, client))
-			req_error(&r, 400);
-	}
-	return 0;
+	if (m.cls == STUN_CLASS_REQUEST)
+		request_input(s, t, local, client, &m);
+	return 0;       /* stray responses: nothing to say */
 }
