@@ -400,7 +400,7 @@ static void set_dont_fragment(struct alloc *a)
 /* --------------------------------------------------------- data path */
 
 static int frame_for_client(struct alloc *a, const net_addr *peer, uint8_t *data,
-			    size_t len, uint8_t **out, size_t *outlen);
+			    size_t len, uint64_t now, uint8_t **out, size_t *outlen);
 
 /*
  * A datagram from relay `from` to relay `to`, both this worker's: what the
@@ -408,12 +408,11 @@ static int frame_for_client(struct alloc *a, const net_addr *peer, uint8_t *data
  * (the receiver's permission and rate checks apply as for any peer).
  */
 static void hop(struct turn *tn, struct relay *from, struct relay *to,
-		const void *data, size_t len)
+		const void *data, size_t len, uint64_t now)
 {
 	struct alloc *b = to->a;
 	uint8_t *frame, *buf = tn->hop + HEADROOM;
 	size_t flen;
-	uint64_t now = now_ms(tn);
 
 	stat_add(tn->s->env.stats, ST_RELAY_TO_PEER_PACKETS, 1);
 	stat_add(tn->s->env.stats, ST_RELAY_TO_PEER_BYTES, len);
@@ -422,7 +421,7 @@ static void hop(struct turn *tn, struct relay *from, struct relay *to,
 		return;
 	}
 	memcpy(buf, data, len);
-	if (frame_for_client(b, &from->shown, buf, len, &frame, &flen) < 0 ||
+	if (frame_for_client(b, &from->shown, buf, len, now, &frame, &flen) < 0 ||
 	    b->t->send(b->t, &b->local, &b->client, frame, flen) < 0) {
 		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
 		return;
@@ -462,17 +461,17 @@ void turn_flush(struct turn *tn)
  * buffers until then.
  */
 static void to_peer(struct alloc *a, const net_addr *dst, const void *data,
-		    size_t len)
+		    size_t len, uint64_t now)
 {
 	struct turn *tn = a->tn;
 	struct relay *rl = relay_for(a, dst->u.sa.sa_family), *peer_rl;
 
-	if (!rl || !rate_ok(a, len, now_ms(tn))) {
+	if (!rl || !rate_ok(a, len, now)) {
 		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
 		return;
 	}
 	if (len <= 65536 && (peer_rl = own_relay(tn, dst)) != NULL && peer_rl->a != a) {
-		hop(tn, rl, peer_rl, data, len);
+		hop(tn, rl, peer_rl, data, len, now);
 		return;
 	}
 	/* Only plain UDP input lies in the listener's batch buffers (DTLS
@@ -524,7 +523,7 @@ void turn_channel_data(struct turn *tn, struct srv_transport *t,
 		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
 		return;
 	}
-	to_peer(a, &ch->dst, cd.data, cd.len);
+	to_peer(a, &ch->dst, cd.data, cd.len, now);
 }
 
 void turn_send_indication(struct turn *tn, struct srv_transport *t,
@@ -535,6 +534,7 @@ void turn_send_indication(struct turn *tn, struct srv_transport *t,
 	struct sockaddr_storage ss;
 	net_addr peer, dst;
 	struct alloc *a = find_alloc(tn, t, client, local);
+	uint64_t now = now_ms(tn);
 
 	if (!a || !data ||
 	    stun_get_xor_addr(m, STUN_ATTR_XOR_PEER_ADDRESS, &ss) != 0)
@@ -545,14 +545,14 @@ void turn_send_indication(struct turn *tn, struct srv_transport *t,
 	 * which lets only our relays' ports of that IP through, is applied
 	 * to each datagram as well.  ChannelData needs no such check: a
 	 * channel names its peer's port and was checked when bound. */
-	if (!perm_ok(a, &peer.u.sa, now_ms(tn)) || !peer_allowed(tn, &peer)) {
+	if (!perm_ok(a, &peer.u.sa, now) || !peer_allowed(tn, &peer)) {
 		stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
 		return;
 	}
 	relay_from_public(CONF(tn), &peer, &dst);
 	if (!a->dont_fragment && stun_find(m, STUN_ATTR_DONT_FRAGMENT))
 		set_dont_fragment(a);
-	to_peer(a, &dst, data->value, data->len);
+	to_peer(a, &dst, data->value, data->len, now);
 }
 
 static uint64_t next_rand(struct turn *tn)
@@ -569,7 +569,7 @@ static uint64_t next_rand(struct turn *tn)
  * for the client, in place: *out points at the frame of *outlen bytes.
  * Returns -1 when it cannot be framed. */
 static int frame_for_client(struct alloc *a, const net_addr *peer, uint8_t *data,
-			    size_t len, uint8_t **out, size_t *outlen)
+			    size_t len, uint64_t now, uint8_t **out, size_t *outlen)
 {
 	struct turn *tn = a->tn;
 	int stream = srv_stream(a->t);
@@ -577,7 +577,7 @@ static int frame_for_client(struct alloc *a, const net_addr *peer, uint8_t *data
 	uint8_t *start;
 	size_t total, pad = stream ? (4 - len % 4) % 4 : 0;
 
-	if (ch && ch->expires > now_ms(tn)) {
+	if (ch && ch->expires > now) {
 		start = data - STUN_CHANDATA_HDR_LEN;
 		stun_chandata_header(start, ch->num, (uint16_t)len);
 		memset(data + len, 0, pad);
@@ -627,7 +627,8 @@ static void relay_readable(evutil_socket_t fd, short what, void *arg)
 
 	for (rounds = 0; rounds < 4; rounds++) {
 		struct iovec out[RELAY_BATCH];
-		size_t payload = 0;
+		size_t payload[RELAY_BATCH];	/* relayed bytes of each frame */
+		uint64_t bytes = 0;
 		int nout = 0, sent;
 		uint64_t now;
 
@@ -658,13 +659,14 @@ static void relay_readable(evutil_socket_t fd, short what, void *arg)
 			uint8_t *frame;
 			size_t flen;
 			if (frame_for_client(a, &peer, tn->iov[i].iov_base,
-					     tn->msgs[i].msg_len, &frame, &flen) < 0)
+					     tn->msgs[i].msg_len, now, &frame, &flen) < 0) {
+				stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS, 1);
 				continue;
+			}
 			if (batch) {
 				out[nout].iov_base = frame;
 				out[nout].iov_len = flen;
-				nout++;
-				payload += tn->msgs[i].msg_len;
+				payload[nout++] = tn->msgs[i].msg_len;
 			} else if (a->t->send(a->t, &a->local, &a->client, frame, flen) == 0) {
 				stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_PACKETS, 1);
 				stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES,
@@ -677,10 +679,10 @@ static void relay_readable(evutil_socket_t fd, short what, void *arg)
 			sent = a->t->send_batch(a->t, &a->local, &a->client, out, nout);
 			if (sent < 0)
 				sent = 0;
+			for (i = 0; i < sent; i++)
+				bytes += payload[i];
 			stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_PACKETS, (uint64_t)sent);
-			/* bytes counted for the batch when all left, else per frame */
-			if (sent == nout)
-				stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES, payload);
+			stat_add(tn->s->env.stats, ST_RELAY_TO_CLIENT_BYTES, bytes);
 			if (sent < nout)
 				stat_add(tn->s->env.stats, ST_RELAY_DROPPED_PACKETS,
 					 (uint64_t)(nout - sent));
