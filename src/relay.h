@@ -3,8 +3,9 @@
  * reservations (EVEN-PORT with R, RESERVATION-TOKEN) and the address
  * mappings of `external-ip`.
  *
- * Ports are shared by every worker, so the pool takes a mutex; it is used
- * only when an allocation starts or ends, never per packet.
+ * Ports are shared by every worker, so the pool takes a mutex.  It is used
+ * when an allocation starts or ends, and per datagram only for a Send
+ * indication to a relay of another worker (relay_pool_holds).
  */
 #ifndef FERRY_RELAY_H
 #define FERRY_RELAY_H
@@ -47,7 +48,7 @@ int relay_take_reserved(struct relay_pool *p, const uint8_t token[RELAY_TOKEN_LE
 			net_addr *bound);
 /* Close fd and give its port back. */
 void relay_close(struct relay_pool *p, int fd, const net_addr *bound);
-/* Drop expired reservations (called now and then by the main thread). */
+/* Drop expired reservations (every worker calls it once a second). */
 void relay_expire_reservations(struct relay_pool *p);
 size_t relay_ports_in_use(struct relay_pool *p);
 /* 1 when the pool holds addr (a private relay address and port): a live

@@ -91,8 +91,9 @@ void srv_batch_end(struct srv *s);
 /* A stream transport is gone: its allocations end. */
 void srv_conn_closed(struct srv *s, struct srv_transport *t);
 
-/* Periodic work (expiry, revocations): called about once a second by the
- * worker; tests call it after moving their clock. */
+/* Periodic work (expiry, revocations), which the engine's own timer does
+ * once a second when it has an event base; tests without one call it
+ * after moving their clock. */
 void srv_tick(struct srv *s);
 
 /* End the allocations of ephemeral credentials whose user is revoked now

@@ -293,7 +293,8 @@ static int peer_allowed(struct turn *tn, const net_addr *peer)
 	net_canonical(peer, &canon);
 	if (relay_is_own(c, &canon.u.sa)) {
 		relay_from_public(c, &canon, &priv);
-		if (relay_pool_holds(tn->s->env.pool, &priv))
+		/* This worker's own relays are known without the pool's lock. */
+		if (own_relay(tn, &priv) || relay_pool_holds(tn->s->env.pool, &priv))
 			return 1;
 	}
 	for (i = 0; i < c->allowed_peer.n; i++)
