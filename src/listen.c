@@ -68,7 +68,6 @@ struct worker_io {
 	struct udp_sock *udp;          /* one per address */
 	struct tcp_lsn *tcp;           /* one per address */
 	struct tcp_conn *conns;
-	size_t nconns;
 	struct dtls *dtls;             /* NULL without cert and key */
 	struct tls *tls;
 	struct addr_counts *counts;    /* TCP connections by address, all workers */
@@ -272,7 +271,6 @@ static void conn_free(struct tcp_conn *c)
 		io->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	io->nconns--;
 	addr_counts_release(io->counts, &c->peer.u.sa);
 	if (c->t.kind == SRV_TLS) {
 		/* A refused handshake leaves its fatal alert (RFC 7301's
@@ -544,7 +542,6 @@ static void tcp_acceptable(evutil_socket_t lfd, short what, void *arg)
 		if (io->conns)
 			io->conns->prev = c;
 		io->conns = c;
-		io->nconns++;
 	}
 }
 

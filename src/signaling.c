@@ -102,7 +102,7 @@ struct sig {
 	struct sig_env env;
 	struct sig_stats stats;
 	struct sig_room **buckets;
-	size_t nbuckets, nrooms;
+	size_t nbuckets;
 	struct sig_conn *conns;           /* every open connection */
 	struct sig_peer *absent, *absent_tail;
 	uint32_t id_prefix;
@@ -181,12 +181,11 @@ static struct sig_room *room_new(struct sig *s, const char *name, int max_peers)
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->max_peers = max_peers;
 	r->in_store = 1;
-	if (s->nrooms >= s->nbuckets)
+	if (s->stats.rooms >= s->nbuckets)
 		rooms_grow(s);
 	h = room_hash(name) & (s->nbuckets - 1);
 	r->hnext = s->buckets[h];
 	s->buckets[h] = r;
-	s->nrooms++;
 	s->stats.rooms++;
 	return r;
 }
@@ -199,7 +198,6 @@ static void room_free(struct sig *s, struct sig_room *r)
 	while (*pp != r)
 		pp = &(*pp)->hnext;
 	*pp = r->hnext;
-	s->nrooms--;
 	s->stats.rooms--;
 	free(r);
 }
@@ -827,7 +825,7 @@ static void on_join(struct sig *s, struct sig_conn *c, json_t *m,
 	if ((s->env.conf->max_signaling_peers > 0 &&
 	     s->stats.peers >= (uint64_t)s->env.conf->max_signaling_peers) ||
 	    (!r && s->env.conf->max_rooms > 0 &&
-	     s->nrooms >= (size_t)s->env.conf->max_rooms)) {
+	     s->stats.rooms >= (size_t)s->env.conf->max_rooms)) {
 		s->stats.busy++;
 		send_error(s, c, "server-busy", "join",
 			   "The server has as many %s as it accepts; try again later.",
@@ -944,7 +942,7 @@ static void dispatch(struct sig *s, struct sig_conn *c, json_t *m)
 			   "A message needs a string member \"type\".");
 		return;
 	}
-	for (size_t i = 0; i < ARRAY_LEN(msg_types); i++)
+	for (size_t i = 0; i < ARRAY_LEN(msg_types) && !t; i++)
 		if (strcmp(msg_types[i].name, type) == 0)
 			t = &msg_types[i];
 	if (!t) {

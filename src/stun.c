@@ -6,6 +6,7 @@
  */
 #include "stun.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <netinet/in.h>
@@ -690,6 +691,16 @@ size_t stun_unknown_required(const struct stun_msg *m, uint16_t *types,
  * length field counts up to the end of the attribute of attr_total bytes
  * that starts at off, whatever follows in the buffer. The header is
  * patched in a copy so that received messages stay const. */
+/* HMAC, fetched from OpenSSL's provider store once for the process:
+ * every request's MESSAGE-INTEGRITY checks and signs with it. */
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+static EVP_MAC *hmac_mac;
+
+static void hmac_fetch(void)
+{
+	hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 static int stun_hmac(const char *digest, const void *key, size_t keylen,
 		     const uint8_t *msg, size_t off, size_t attr_total,
 		     uint8_t *out, size_t outsz)
@@ -708,7 +719,8 @@ static int stun_hmac(const char *digest, const void *key, size_t keylen,
 						     (char *)digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
 
-	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	pthread_once(&hmac_once, hmac_fetch);
+	mac = hmac_mac;
 	if (mac)
 		ctx = EVP_MAC_CTX_new(mac);
 	/* A NULL key means "keep the previous key" to EVP_MAC_init, so an
@@ -719,7 +731,6 @@ static int stun_hmac(const char *digest, const void *key, size_t keylen,
 	     EVP_MAC_update(ctx, msg + STUN_HEADER_LEN, off - STUN_HEADER_LEN) &&
 	     EVP_MAC_final(ctx, out, &outlen, outsz) && outlen == outsz;
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return ok ? 0 : STUN_E_CRYPTO;
 }
 
