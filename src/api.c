@@ -171,14 +171,16 @@ static int healthz(struct http_req *r)
 	char err[256];
 	const struct http_env *env = http_env(r->h);
 
+	/* The error format, plus the part that fails; the details (paths)
+	 * go to the log, not to whoever asks. */
 	if (store_check(env->store, err, sizeof(err)) != 0) {
 		log_warn("http", NULL, "healthz: database: %s", err);
-		return http_json(r, 503, json_pack("{s:s,s:s,s:s}", "status", "error",
-						   "failing", "database", "message", err));
+		return http_json(r, 503, json_pack("{s:s,s:s,s:s}", "error", "unavailable",
+			"message", "The database does not answer.", "failing", "database"));
 	}
 	if (env->nworkers <= 0 || !env->workers)
-		return http_json(r, 503, json_pack("{s:s,s:s}", "status", "error",
-						   "failing", "listeners"));
+		return http_json(r, 503, json_pack("{s:s,s:s,s:s}", "error", "unavailable",
+			"message", "The relay workers are not running.", "failing", "listeners"));
 	return http_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 

@@ -307,6 +307,29 @@ def metrics_forbidden():
 
 
 @test
+def healthz_database_failing():
+    """/healthz → 503 in the error format, naming the database, when the
+    file under ferryd stops being a database; no path in the answer"""
+    s = Ferryd()
+    st, _, body = http_json(s.http_port, "GET", "/healthz")
+    assert st == 200, body
+    db = os.path.join(s.dir, "ferry.db")
+    with open(db, "r+b") as f:            # the header sqlite checks first
+        f.write(b"this is not sqlite" * 6)
+    for wal in (db + "-wal", db + "-shm"):
+        if os.path.exists(wal):
+            with open(wal, "r+b") as f:
+                f.write(b"\0" * 64)
+    st, _, body = http_json(s.http_port, "GET", "/healthz")
+    assert st == 503, (st, body)
+    assert set(body) == {"error", "message", "failing"}, body
+    assert (body["error"], body["failing"]) == ("unavailable", "database"), body
+    assert body["message"], body
+    assert s.dir not in json.dumps(body), body
+    assert s.alive()
+
+
+@test
 def static_files():
     """web-root files with the right Content-Type; `/` and `dir/` serve
     index.html; missing files 404"""
