@@ -76,9 +76,10 @@ static int string(struct cur *c, int *escaped)
 				    !hex(c->p[3]) || !hex(c->p[4]) ||
 				    memcmp(c->p + 1, "0000", 4) == 0)
 					return -1;
-				/* Surrogates must pair: leave them to jansson. */
+				/* Surrogates (D800-DFFF) must pair, and a low one
+				 * cannot come first: leave them to jansson. */
 				if ((c->p[1] == 'd' || c->p[1] == 'D') &&
-				    strchr("89abAB", c->p[2]))
+				    strchr("89abcdefABCDEF", c->p[2]))
 					return -1;
 				c->p += 5;
 				break;

@@ -807,6 +807,17 @@ static void on_join(struct sig *s, struct sig_conn *c, json_t *m,
 		resume_peer(s, c, p, user);
 		goto out;
 	}
+	/* Before the database: a refused join must not write a room. */
+	if ((s->env.conf->max_signaling_peers > 0 &&
+	     s->stats.peers >= (uint64_t)s->env.conf->max_signaling_peers) ||
+	    (!r && s->env.conf->max_rooms > 0 &&
+	     s->stats.rooms >= (size_t)s->env.conf->max_rooms)) {
+		s->stats.busy++;
+		send_error(s, c, "server-busy", "join",
+			   "The server has as many %s as it accepts; try again later.",
+			   r ? "peers" : "rooms");
+		goto out;
+	}
 	if (r && r->in_store) {
 		max_peers = r->max_peers;
 	} else {
@@ -820,16 +831,6 @@ static void on_join(struct sig *s, struct sig_conn *c, json_t *m,
 	if (r && r->npeers >= (size_t)max_peers) {
 		send_error(s, c, "room-full", "join",
 			   "Room %s is full (%d peers).", room, max_peers);
-		goto out;
-	}
-	if ((s->env.conf->max_signaling_peers > 0 &&
-	     s->stats.peers >= (uint64_t)s->env.conf->max_signaling_peers) ||
-	    (!r && s->env.conf->max_rooms > 0 &&
-	     s->stats.rooms >= (size_t)s->env.conf->max_rooms)) {
-		s->stats.busy++;
-		send_error(s, c, "server-busy", "join",
-			   "The server has as many %s as it accepts; try again later.",
-			   r ? "peers" : "rooms");
 		goto out;
 	}
 	if (!r)
@@ -1208,11 +1209,19 @@ void sig_text(struct sig *s, struct sig_conn *c, const char *text, size_t len)
 	}
 	m = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 		       &jerr);
-	if (!m)
+	if (!m) {
+		/* jansson may quote part of a character of the input; only
+		 * ASCII of its words goes into our message. */
+		char why[sizeof(jerr.text)];
+		size_t i;
+
+		for (i = 0; jerr.text[i] && i + 1 < sizeof(why); i++)
+			why[i] = (unsigned char)jerr.text[i] >= 0x80 ? '?' : jerr.text[i];
+		why[i] = '\0';
 		send_error(s, c, "bad-json", NULL,
 			   "The message is not valid JSON (%s at character %d).",
-			   jerr.text, jerr.position);
-	else
+			   why, jerr.position);
+	} else
 		dispatch(s, c, m);
 	json_decref(m);
 	s->depth--;

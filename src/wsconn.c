@@ -244,15 +244,17 @@ static void queue(struct wsconn *c, const void *data, size_t len)
 
 static size_t out_limit(struct wsconn *c);
 
-/* Queue one frame, unless the client has left too much unread: a reader
- * this slow would make us hold unbounded memory (pongs included), so it
- * is dropped with its queue.  0, or -1 when it was. */
+/* Queue one frame, unless the kernel refuses more and the client has
+ * left too much unread: a reader this slow would make us hold unbounded
+ * memory (pongs included), so it is dropped with its queue.  What one
+ * loop turn produces for a reader that keeps up (a resume's whole queue,
+ * say) is not counted against it.  0, or -1 when it was dropped. */
 static int frame(struct wsconn *c, int opcode, const void *data, size_t len)
 {
 	uint8_t hdr[WS_MAX_HEADER];
 	size_t n = ws_frame_header(hdr, opcode, len);
 
-	if (c->out_len - c->out_off + n + len > out_limit(c)) {
+	if (c->blocked && c->out_len - c->out_off + n + len > out_limit(c)) {
 		log_info("ws", &c->sc.remote.u.sa, "outbound queue full, disconnecting");
 		finish_soon(c);
 		return -1;
@@ -345,10 +347,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct wsconn *c = arg;
 	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-	if (n > 0 && !c->draining)
-		process(c, buf, (size_t)n);
-	else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+	if (n > 0) {
+		if (!c->draining)
+			process(c, buf, (size_t)n);
+	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 		finish_soon(c);	/* the client went, or the socket failed */
+	}
 }
 
 /* Once a second: ping connections that have been quiet for a third of

@@ -686,7 +686,8 @@ def server_busy_limits():
     r1 = room_name()
     a, _ = join(s, r1)
     b = WS(s.http_port)
-    b.send({"type": "join", "room": room_name()})
+    refused = room_name()
+    b.send({"type": "join", "room": refused})
     e = b.expect("error")
     assert e["code"] == "server-busy" and e["ref"] == "join", e
     b.send({"type": "join", "room": r1})
@@ -694,6 +695,10 @@ def server_busy_limits():
     c = WS(s.http_port)
     c.send({"type": "join", "room": r1})
     assert c.expect("error")["code"] == "server-busy"
+    # the refused room was never written to the database
+    rooms = run_cmd([FERRYCTL, "-d", os.path.join(s.dir, "ferry.db"), "room", "list"])
+    assert rooms.returncode == 0 and r1 in rooms.stdout, rooms
+    assert refused not in rooms.stdout, rooms.stdout
     assert s.stop() == 0
 
 
@@ -727,6 +732,32 @@ def queue_memory_bounded():
             break
     sdps = [m["sdp"][:3] for m in got if m["type"] == "offer"]
     assert sdps and sdps[-1] == "039" and sdps == sorted(sdps), sdps   # newest kept
+    assert s.stop() == 0
+
+
+@test(timeout=60)
+def resume_with_megabytes_queued():
+    """a peer that resumes with 1.5 MB queued gets its welcome and every
+    message in order: what one turn sends a reader that keeps up is not
+    held against it"""
+    s = Ferryd(conf="reconnect-grace = 30\nsignaling-rate = 0\n")
+    room = room_name()
+    a, wa = join(s, room)
+    b, wb = join(s, room)
+    a.expect("peer-joined")
+    b.close()
+    time.sleep(0.5)
+    blob = "x" * 60000
+    for i in range(25):
+        a.send({"type": "broadcast", "data": [i, blob]})
+    time.sleep(0.5)
+    b2 = WS(s.http_port)
+    b2.send({"type": "join", "room": room, "resume": wb["resume"]})
+    w = b2.expect("welcome", timeout=10)
+    assert w["resumed"] is True and w["id"] == wb["id"], w
+    got = [b2.expect("broadcast", timeout=10)["data"][0] for _ in range(25)]
+    assert got == list(range(25)), got
+    assert "outbound queue full" not in s.read_log()
     assert s.stop() == 0
 
 

@@ -286,6 +286,9 @@ static void test_shape_errors(void)
 	expect_error(a, "bad-json", NULL, "bare word");
 	say(a, "{\"type\":\"ping\",\"type\":\"ping\"}");
 	expect_error(a, "bad-json", NULL, "duplicate member");
+	/* jansson quotes part of the é after the backslash: still answered */
+	say(a, "{\"a\":\"\\\xc3\xa9\"}");
+	expect_error(a, "bad-json", NULL, "bad escape before a non-ASCII character");
 	say(a, "{\"type\":\"ping\"} x");
 	expect_error(a, "bad-json", NULL, "trailing text");
 	sig_text(S, &a->c, "", 0);
@@ -348,7 +351,7 @@ static void test_shape_errors(void)
 
 	is_int(a->closes, 0, "errors leave the connection open");
 	is_int(pending(a), 0, "one answer per message");
-	is_int(sig_stats(S)->errors, 22, "errors counted");
+	is_int(sig_stats(S)->errors, 23, "errors counted");
 	is_int(sig_stats(S)->connections, 1, "connections gauge");
 	fc_gone(a);
 	is_int(sig_stats(S)->connections, 0, "connections gauge back to 0");
