@@ -305,6 +305,9 @@ int api_route(struct http_req *r)
 {
 	const char *p = r->path;
 
+	/* It would end up in the URLs handed out (RFC 9110 §7.2: 400). */
+	if (r->bad_host)
+		return http_error(r, 400, "bad-request", "The Host header is not a valid host name.");
 	if (strcmp(r->method, "OPTIONS") == 0)
 		return preflight(r);
 	if (r->origin && !r->origin_ok)

@@ -161,8 +161,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		r->path = url;
 		if (ci && ci->client_addr)
 			net_addr_from_sa(&r->remote, ci->client_addr);
-		hp_host_name(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
-			     r->host, sizeof(r->host));
+		{
+			const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+
+			r->bad_host = h && !hp_valid_host(h);
+			if (!r->bad_host)
+				hp_host_name(h, r->host, sizeof(r->host));
+		}
 		r->origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 		r->origin_ok = hp_origin_allowed(
 			(const char *const *)hd->h->env.conf->allowed_origin.v,

@@ -65,6 +65,7 @@ struct http_req {
 	int origin_ok;                     /* CORS allowed for it */
 	net_addr remote;
 	char host[256];                    /* Host header's name, no port */
+	int bad_host;                      /* a Host header ferry refuses */
 	/* a POST body, bounded by HTTP_MAX_BODY */
 	char *body;
 	size_t body_len;

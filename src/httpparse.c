@@ -1,8 +1,12 @@
 /* httpparse — see httpparse.h. */
 #include "httpparse.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 int hp_host_name(const char *host, char *out, size_t outsz)
 {
@@ -28,6 +32,40 @@ int hp_host_name(const char *host, char *out, size_t outsz)
 	memcpy(out, host, len);
 	out[len] = '\0';
 	return 0;
+}
+
+int hp_valid_host(const char *host)
+{
+	const char *p = host, *end;
+
+	if (*p == '[') {
+		char v6[INET6_ADDRSTRLEN];
+		struct in6_addr a;
+
+		end = strchr(p, ']');
+		if (!end || (size_t)(end - p - 1) >= sizeof(v6) || end == p + 1)
+			return 0;
+		memcpy(v6, p + 1, (size_t)(end - p - 1));
+		v6[end - p - 1] = '\0';
+		if (inet_pton(AF_INET6, v6, &a) != 1)
+			return 0;
+		p = end + 1;
+	} else {
+		const char *start = p;
+
+		while (isalnum((unsigned char)*p) || *p == '.' || *p == '-')
+			p++;
+		if (p == start)
+			return 0;
+	}
+	if (*p == ':') {
+		p++;
+		if (!isdigit((unsigned char)*p) || strlen(p) > 5)
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
 }
 
 int hp_has_token(const char *value, const char *token)

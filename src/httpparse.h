@@ -34,6 +34,12 @@
  */
 int hp_host_name(const char *host, char *out, size_t outsz);
 
+/* 1 when a Host header value is a host RFC 9110 allows and ferry can put
+ * into a URL: a DNS-style name or IPv4 address ([A-Za-z0-9.-], not
+ * empty) or a bracketed IPv6 address, then an optional ":" and decimal
+ * port; 0 otherwise. */
+int hp_valid_host(const char *host);
+
 /*
  * 1 when the comma-separated header value (Connection, Upgrade) contains
  * token as one of its elements, compared without regard to ASCII case;

@@ -307,6 +307,30 @@ def metrics_forbidden():
 
 
 @test
+def bad_host_header_refused():
+    """a Host header that is no host name → 400 JSON, not URLs built from it"""
+    s = Ferryd()
+    for host in ("evil/x?y#", "a b", "[1.2.3.4]", "x:80x"):
+        for path in ("/api/ice-servers", "/ws", "/healthz"):
+            c = socket.create_connection(("127.0.0.1", s.http_port), timeout=5)
+            c.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            c.close()
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400"), (host, path, head)
+            check_error(400, json.loads(body), 400)
+            assert b"evil" not in body, body
+    st, _, body = http_json(s.http_port, "GET", "/api/ice-servers")
+    assert st == 200, body
+    assert s.stop() == 0
+
+
+@test
 def healthz_database_failing():
     """/healthz → 503 in the error format, naming the database, when the
     file under ferryd stops being a database; no path in the answer"""

@@ -55,6 +55,19 @@ int main(void)
 	is_str(host("abcdefgh", 9), "abcdefgh", "host: exactly fits (8 + NUL)");
 	is_str(host("abcdefghi", 9), "(refused)", "host: one too long refused");
 	is_str(host("[abcdefgh]", 9), "abcdefgh", "host: bracketed exactly fits");
+	ok(hp_valid_host("example.org"), "valid host: a name");
+	ok(hp_valid_host("turn-1.example.org:8443"), "valid host: name and port");
+	ok(hp_valid_host("192.0.2.1:80"), "valid host: IPv4 and port");
+	ok(hp_valid_host("[2001:db8::1]:8080"), "valid host: IPv6 and port");
+	ok(!hp_valid_host(""), "valid host: empty refused");
+	ok(!hp_valid_host(":80"), "valid host: port alone refused");
+	ok(!hp_valid_host("evil/x?y#"), "valid host: URL characters refused");
+	ok(!hp_valid_host("a b"), "valid host: space refused");
+	ok(!hp_valid_host("[1.2.3.4]"), "valid host: IPv4 in brackets refused");
+	ok(!hp_valid_host("[::1"), "valid host: unclosed bracket refused");
+	ok(!hp_valid_host("example.org:"), "valid host: empty port refused");
+	ok(!hp_valid_host("example.org:80x"), "valid host: bad port refused");
+	ok(!hp_valid_host("example.org:123456"), "valid host: six-digit port refused");
 
 	/* ---- tokens */
 	ok(hp_has_token("Upgrade", "upgrade"), "token: alone, any case");
