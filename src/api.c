@@ -56,11 +56,15 @@ static int authorized(struct http_req *r, const char *key_param, char **sub)
 		char err[64];
 		if (jwt_verify_hs256(cred, c->signaling_secret, strlen(c->signaling_secret),
 				     wall_s(), &claims, err, sizeof(err)) == 0) {
+			/* A signaling token names its room (or "*"). */
+			int signaling = json_is_string(json_object_get(claims, "room"));
 			const char *s = json_string_value(json_object_get(claims, "sub"));
-			if (s && *s)
+
+			if (signaling && s && *s)
 				*sub = xstrdup(s);
 			json_decref(claims);
-			return 1;
+			if (signaling)
+				return 1;
 		}
 	}
 	return 0;
@@ -68,8 +72,9 @@ static int authorized(struct http_req *r, const char *key_param, char **sub)
 
 static int unauthorized(struct http_req *r)
 {
-	return http_error(r, 401, "unauthorized",
-			  "A valid API key or signaling token is required as a Bearer credential.");
+	return http_error_with(r, 401, "unauthorized",
+			       "A valid API key or signaling token is required as a Bearer credential.",
+			       "WWW-Authenticate", "Bearer");
 }
 
 static void signing_secret(struct http_req *r, char *out, size_t n, int *have)
@@ -98,17 +103,22 @@ static int ice_servers(struct http_req *r)
 			return http_error(r, 400, "bad-request",
 					  "The request body is not a JSON object.");
 		}
-		if (!user && json_is_string(json_object_get(body, "user")))
-			user = json_string_value(json_object_get(body, "user"));
-		if (!ttl_s && json_is_integer(json_object_get(body, "ttl")))
-			ttl = (long)json_integer_value(json_object_get(body, "ttl"));
+		json_t *bu = json_object_get(body, "user"), *bt = json_object_get(body, "ttl");
+
+		if ((bu && !json_is_string(bu)) ||
+		    (bt && (!json_is_integer(bt) || json_integer_value(bt) < 1 ||
+			    json_integer_value(bt) > HP_TTL_MAX))) {
+			json_decref(body);
+			free(sub);
+			return http_error(r, 400, "bad-request",
+					  "user must be a string and ttl a whole number of seconds from 1.");
+		}
+		if (!user && bu)
+			user = json_string_value(bu);
+		if (!ttl_s && bt)
+			ttl = (long)json_integer_value(bt);
 	}
 	if (ttl_s && hp_parse_ttl(ttl_s, &ttl) < 0) {
-		ok = http_error(r, 400, "bad-request",
-				"ttl must be a whole number of seconds from 1.");
-		goto out;
-	}
-	if (body && json_object_get(body, "ttl") && ttl <= 0) {
 		ok = http_error(r, 400, "bad-request",
 				"ttl must be a whole number of seconds from 1.");
 		goto out;
@@ -117,7 +127,7 @@ static int ice_servers(struct http_req *r)
 		user = sub;
 	if (user && !hp_valid_user(user)) {
 		ok = http_error(r, 400, "bad-request",
-				"user must be 1 to 128 printable characters without spaces.");
+				"user must be 1 to 128 printable ASCII characters without spaces or ':'.");
 		goto out;
 	}
 	signing_secret(r, secret, sizeof(secret), &have);
@@ -253,8 +263,8 @@ static int static_file(struct http_req *r)
 	int fd;
 
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-		return http_error(r, 405, "method-not-allowed",
-				  "Static files are read with GET.");
+		return http_error_with(r, 405, "method-not-allowed",
+				       "Static files are read with GET.", "Allow", "GET, HEAD");
 	if (!root || hp_static_path(p, strlen(p), rel, sizeof(rel)) < 0)
 		return not_found(r);
 	if ((size_t)snprintf(full, sizeof(full), "%s/%s", root, rel) >= sizeof(full) ||
@@ -316,22 +326,26 @@ int api_route(struct http_req *r)
 		return wsconn_upgrade(r);
 	if (strcmp(p, "/api/ice-servers") == 0) {
 		if (!method_is(r, "GET", "POST"))
-			return http_error(r, 405, "method-not-allowed", "Use GET or POST.");
+			return http_error_with(r, 405, "method-not-allowed", "Use GET or POST.",
+					       "Allow", "GET, POST");
 		return ice_servers(r);
 	}
 	if (strcmp(p, "/api/turn") == 0) {
 		if (!method_is(r, "GET", "POST"))
-			return http_error(r, 405, "method-not-allowed", "Use GET or POST.");
+			return http_error_with(r, 405, "method-not-allowed", "Use GET or POST.",
+					       "Allow", "GET, POST");
 		return api_turn(r);
 	}
 	if (strcmp(p, "/healthz") == 0) {
 		if (!method_is(r, "GET", "HEAD"))
-			return http_error(r, 405, "method-not-allowed", "Use GET.");
+			return http_error_with(r, 405, "method-not-allowed", "Use GET.",
+					       "Allow", "GET, HEAD");
 		return healthz(r);
 	}
 	if (strcmp(p, "/metrics") == 0) {
 		if (!method_is(r, "GET", "HEAD"))
-			return http_error(r, 405, "method-not-allowed", "Use GET.");
+			return http_error_with(r, 405, "method-not-allowed", "Use GET.",
+					       "Allow", "GET, HEAD");
 		return metrics(r);
 	}
 	if (strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0)

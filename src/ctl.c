@@ -5,6 +5,7 @@
 
 #include "ctl.h"
 #include "conf.h"
+#include "httpparse.h"
 #include "ice.h"
 #include "jwt.h"
 #include "store.h"
@@ -922,8 +923,9 @@ static int cmd_credentials(struct ctl *c, const struct args *a)
 
 	if (!conf || parse_ttl(a, "credentials", &ttl) < 0)
 		return 1;
-	if (user && !store_valid_user(user)) {
-		fail("credentials: --user must be 1 to 255 bytes without ':' or control characters");
+	/* The rule of the HTTP API's user= */
+	if (user && !hp_valid_user(user)) {
+		fail("credentials: --user must be 1 to 128 printable ASCII characters without spaces or ':'");
 		return 1;
 	}
 	secret = conf->auth_secret.n ? conf->auth_secret.v[0] : NULL;

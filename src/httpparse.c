@@ -109,7 +109,7 @@ int hp_valid_user(const char *u)
 	if (!u || !*u)
 		return 0;
 	for (i = 0; u[i]; i++)
-		if (i >= HP_USER_MAX || u[i] <= ' ' || u[i] > '~')
+		if (i >= HP_USER_MAX || u[i] <= ' ' || u[i] > '~' || u[i] == ':')
 			return 0;
 	return 1;
 }

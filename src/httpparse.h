@@ -64,7 +64,9 @@ const char *hp_bearer(const char *authz, const char *key_param);
 
 /*
  * 1 when u is a credential user id: 1 to HP_USER_MAX bytes, each printable
- * ASCII other than space (0x21-0x7e).  0 otherwise, and for NULL.
+ * ASCII other than space (0x21-0x7e) and ':', which ends the expiry in
+ * "<expiry>:<user>" and which ferryctl revoke refuses.  0 otherwise, and
+ * for NULL.
  */
 int hp_valid_user(const char *u);
 

@@ -439,11 +439,11 @@ int wsconn_upgrade(struct http_req *r)
 	enum MHD_Result ok;
 
 	if (strcmp(r->method, "GET") != 0)
-		return http_error(r, 405, "method-not-allowed",
-				  "The signaling endpoint takes a WebSocket GET.");
+		return http_error_with(r, 405, "method-not-allowed",
+				       "The signaling endpoint takes a WebSocket GET.", "Allow", "GET");
 	if (!hp_has_token(upgrade, "websocket") || !hp_has_token(connection, "upgrade"))
-		return http_error(r, 426, "upgrade-required",
-				  "This endpoint speaks WebSocket only.");
+		return http_error_with(r, 426, "upgrade-required",
+				       "This endpoint speaks WebSocket only.", "Upgrade", "websocket");
 	if (!version || strcmp(version, "13") != 0)
 		return http_error_with(r, 426, "upgrade-required",
 				       "Only WebSocket version 13 is supported.",

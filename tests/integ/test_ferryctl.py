@@ -386,6 +386,9 @@ def tests(tmp):
           db=os.path.join(tmp, "nosecret.db"), expect="no auth-secret")
     succeeds("secret added for credentials", "secret", "add", "c0ffee",
              db=os.path.join(tmp, "withsecret.db"))
+    for bad in ("a b", "a:b"):             # the HTTP API's rule for user=
+        fails(f"credentials --user {bad!r}", "credentials", "--user", bad,
+              db=os.path.join(tmp, "withsecret.db"), expect="--user")
     rc, out, err = run("credentials", "--user", "u1", "--ttl", "120",
                        db=os.path.join(tmp, "withsecret.db"))
     ok(rc == 0, "credentials from the database's secret", err)

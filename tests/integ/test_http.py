@@ -154,8 +154,9 @@ def api_key_authorization():
     s = Ferryd(conf=f"auth-secret = {FIRST}\napi-key = k-123\napi-key = k-456\n")
     for hdrs in ({}, {"Authorization": "Bearer nope"},
                  {"Authorization": "Basic k-123"}, {"Authorization": "Bearer k-12"}):
-        st, _, body = http_json(s.http_port, "GET", "/api/ice-servers", headers=hdrs)
+        st, h, body = http_json(s.http_port, "GET", "/api/ice-servers", headers=hdrs)
         check_error(st, body, 401)
+        assert h.get("www-authenticate") == "Bearer", h       # RFC 9110 §11.6.1
     for key in ("k-123", "k-456"):
         st, _, body = http_json(s.http_port, "GET", "/api/ice-servers",
                                 headers={"Authorization": "Bearer " + key})
@@ -186,7 +187,10 @@ def jwt_authorization():
     for bad in (jwt_hs256({"room": "*", "exp": int(time.time()) - 10}, "jwt-key"),
                 jwt_hs256({"room": "*", "exp": int(time.time()) + 60}, "other"),
                 jwt_hs256({"room": "*", "exp": int(time.time()) + 60}, "jwt-key",
-                          header={"alg": "none"})):
+                          header={"alg": "none"}),
+                # signed, but not a signaling token: no room, or not a string
+                jwt_hs256({"exp": int(time.time()) + 60, "sub": "x"}, "jwt-key"),
+                jwt_hs256({"room": 5, "exp": int(time.time()) + 60}, "jwt-key")):
         st, _, body = http_json(s.http_port, "GET", "/api/ice-servers",
                                 headers={"Authorization": "Bearer " + bad})
         check_error(st, body, 401)
@@ -225,9 +229,30 @@ def healthz_and_errors():
         check_error(st, body, 404)
     for method, path in (("DELETE", "/api/ice-servers"), ("PUT", "/api/turn"),
                          ("POST", "/healthz"), ("POST", "/metrics"),
-                         ("POST", "/index.html")):
-        st, _, body = http_json(s.http_port, method, path)
+                         ("POST", "/index.html"), ("POST", "/ws")):
+        st, h, body = http_json(s.http_port, method, path)
         check_error(st, body, 405)
+        assert h.get("allow", "").startswith("GET"), (path, h)   # RFC 9110 §15.5.6
+
+
+@test
+def credential_parameters_checked():
+    """user and ttl of the wrong type or form → 400 JSON, by query and by
+    POST body alike"""
+    s = server()
+    for q in ("?user=a:b", "?user=a%20b", "?ttl=0", "?ttl=x", "?ttl=99999999999"):
+        st, _, body = http_json(s.http_port, "GET", "/api/ice-servers" + q)
+        check_error(st, body, 400)
+    for doc in ({"user": 5}, {"user": None}, {"user": "a:b"}, {"ttl": "60"},
+                {"ttl": 0}, {"ttl": -3}, {"ttl": 1.5}, {"ttl": 2 ** 40}):
+        st, _, body = http_json(s.http_port, "POST", "/api/ice-servers",
+                                body=json.dumps(doc).encode(),
+                                headers={"Content-Type": "application/json"})
+        check_error(st, body, 400)
+    st, _, body = http_json(s.http_port, "POST", "/api/ice-servers",
+                            body=json.dumps({"user": "ok-user", "ttl": 60}).encode(),
+                            headers={"Content-Type": "application/json"})
+    assert st == 200 and body["ttl"] == 60, body
 
 
 FAMILIES = {

@@ -107,6 +107,7 @@ int main(void)
 	ok(!hp_valid_user(""), "user: empty");
 	ok(!hp_valid_user(NULL), "user: absent");
 	ok(!hp_valid_user("al ice"), "user: a space");
+	ok(!hp_valid_user("a:b"), "user: a colon");
 	ok(!hp_valid_user("al\tice"), "user: a tab");
 	ok(!hp_valid_user("caf\xc3\xa9"), "user: non-ASCII");
 	ok(!hp_valid_user("a\x7f"), "user: DEL");
