@@ -1419,18 +1419,66 @@ static int directive_equal(const struct ferry_conf *a,
 int conf_needs_restart(const struct ferry_conf *a, const struct ferry_conf *b,
 		       char *what, size_t whatlen)
 {
+	size_t i, used = 0;
+	int n = 0, pass;
+
+	if (what && whatlen)
+		what[0] = '\0';
+	/* Keys the file sets first; a derived one (relay-ip follows listen)
+	 * is named only when it alone changed. */
+	for (pass = 0; pass < 2 && n == 0; pass++)
+		for (i = 0; i < N_DIRECTIVES; i++) {
+			const struct directive *d = &directives[i];
+
+			if (!(d->flags & F_RESTART) || !(d->flags & F_DERIVED) != !pass ||
+			    directive_equal(a, b, d))
+				continue;
+			if (what && used < whatlen) {
+				int w = snprintf(what + used, whatlen - used, "%s%s",
+						 n ? ", " : "", d->name);
+				used += w > 0 ? (size_t)w : 0;
+			}
+			n++;
+		}
+	return n > 0;
+}
+
+static void swap_bytes(void *x, void *y, size_t n)
+{
+	unsigned char t[sizeof(struct conf_addrs) > sizeof(long) ?
+			sizeof(struct conf_addrs) : sizeof(long)];
+
+	memcpy(t, x, n);
+	memcpy(x, y, n);
+	memcpy(y, t, n);
+}
+
+void conf_keep_running(struct ferry_conf *next, struct ferry_conf *running)
+{
 	size_t i;
 
 	for (i = 0; i < N_DIRECTIVES; i++) {
 		const struct directive *d = &directives[i];
+		char *x = (char *)next + d->off, *y = (char *)running + d->off;
 
-		if (!(d->flags & F_RESTART) || directive_equal(a, b, d))
+		if (!(d->flags & F_RESTART) || directive_equal(next, running, d))
 			continue;
-		if (what && whatlen)
-			snprintf(what, whatlen, "%s", d->name);
-		return 1;
+		/* Exchanged, not copied: each struct still owns what it frees. */
+		switch (d->type) {
+		case CT_LISTEN: case CT_IP:
+			swap_bytes(x, y, sizeof(struct conf_addrs));
+			break;
+		case CT_PORTS:
+			swap_bytes(x, y, sizeof(int));
+			swap_bytes((char *)next + d->off2, (char *)running + d->off2,
+				   sizeof(int));
+			break;
+		case CT_THREADS: case CT_INT:
+			swap_bytes(x, y, sizeof(long));
+			break;
+		default:	/* CT_STR, CT_WPATH: one string */
+			swap_bytes(x, y, sizeof(char *));
+			break;
+		}
 	}
-	if (what && whatlen)
-		what[0] = '\0';
-	return 0;
 }

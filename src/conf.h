@@ -133,9 +133,15 @@ void conf_free(struct ferry_conf *c);
 void conf_print(const struct ferry_conf *c, FILE *out);
 
 /* 1 when a restart is needed to apply b after a (listener or
- * privilege changes); names the first differing key in what. */
+ * privilege changes); names every differing key in what, separated by
+ * ", " (cut to whatlen); derived ones only when no other differs. */
 int conf_needs_restart(const struct ferry_conf *a, const struct ferry_conf *b,
 		       char *what, size_t whatlen);
+
+/* Give next the running values of every key that needs a restart (the
+ * sockets, ports, threads and database in use), so that a reload applies
+ * only what it can; running receives next's and is freed as usual. */
+void conf_keep_running(struct ferry_conf *next, struct ferry_conf *running);
 
 /* FERRY_SYSCONFDIR "/ferry/ferryd.conf", what -c defaults to. */
 const char *conf_default_path(void);

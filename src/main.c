@@ -187,9 +187,13 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		notify("READY=1");
 		return;
 	}
-	if (conf_needs_restart(f->conf, nc, what_changed, sizeof(what_changed)))
+	if (conf_needs_restart(f->conf, nc, what_changed, sizeof(what_changed))) {
 		log_warn("ferryd", NULL, "reload: %s changed; it takes effect "
 			 "only after a restart", what_changed);
+		/* Until then the URLs handed out, the peer filter's idea of
+		 * our relays and everything else keep to what is bound. */
+		conf_keep_running(nc, f->conf);
+	}
 	if ((nc->log_file == NULL) != (f->conf->log_file == NULL) ||
 	    (nc->log_file && strcmp(nc->log_file, f->conf->log_file) != 0))
 		open_log(nc, f->foreground);

@@ -5,7 +5,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYD, SRCDIR, Ferryd, free_port, run, run_cmd,  # noqa: E402
+from ferrytest import (FERRYD, SRCDIR, Ferryd, free_port, http_json, run, run_cmd,  # noqa: E402
                        stun_parse, stun_request, test, udp_exchange, wait_for)
 
 
@@ -105,14 +105,23 @@ def reload_applies_and_rejects():
 
 @test
 def reload_listener_change_needs_restart():
-    """a listener change on reload is logged as needing a restart"""
-    f = Ferryd()
+    """a listener change on reload is logged as needing a restart, every
+    changed key named, and until then ferryd hands out the addresses it
+    has bound while the rest of the file applies"""
+    f = Ferryd(conf="auth-secret = s1\n")
+    moved = free_port()
     text = open(f.conf_path).read().replace(f"listen = 127.0.0.1:{f.port}",
-                                            f"listen = 127.0.0.1:{free_port()}")
-    f.write_conf(text)
+                                            f"listen = 127.0.0.1:{moved}")
+    f.write_conf(text + "relay-ports = 40000-40100\ncredential-ttl = 77\n")
     f.signal(signal.SIGHUP)
-    wait_for(lambda: "restart" in f.read_log(), 5, "restart warning")
+    wait_for(lambda: "reload done" in f.read_log(), 5, "the reload")
+    log = f.read_log()
+    assert "listen, relay-ports changed; it takes effect only after a restart" in log, log[-1500:]
     assert f.binding() is not None, "old listener stopped answering"
+    st, _, body = http_json(f.http_port, "GET", "/api/ice-servers")
+    assert st == 200 and body["ttl"] == 77, body          # the rest applied
+    urls = [u for e in body["iceServers"] for u in e["urls"]]
+    assert urls and all(f":{f.port}" in u and f":{moved}" not in u for u in urls), urls
     assert f.stop() == 0
 
 
