@@ -22,6 +22,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -73,6 +75,8 @@ enum ctype {
 #define F_EMPTY   0x04  /* an empty value is allowed and means "none" */
 #define F_DERIVED 0x08  /* def only describes the default; resolve() computes it */
 #define F_RESTART 0x10  /* a change takes a restart, not a reload */
+#define F_SYSUSER 0x20  /* CT_STR naming an account of this system */
+#define F_SYSGROUP 0x40 /* CT_STR naming a group of this system */
 
 struct directive {
 	const char *name;
@@ -224,9 +228,9 @@ static const struct directive directives[] = {
 	/* process */
 	{ "threads", CT_THREADS, F_RESTART, 1, 256, 0, "auto",
 	  "relay worker threads (auto: one per core)", OFF(threads), 0 },
-	{ "user-name", CT_STR, F_RESTART, 0, 0, 0, NULL,
+	{ "user-name", CT_STR, F_RESTART | F_SYSUSER, 0, 0, 0, NULL,
 	  "user to run as after binding", OFF(user_name), 0 },
-	{ "group-name", CT_STR, F_RESTART, 0, 0, 0, NULL,
+	{ "group-name", CT_STR, F_RESTART | F_SYSGROUP, 0, 0, 0, NULL,
 	  "group to run as after binding", OFF(group_name), 0 },
 	{ "log-level", CT_LOGLEVEL, 0, 0, 0, 0, "info",
 	  "error, warn, info or debug", OFF(log_level), 0 },
@@ -627,6 +631,15 @@ static int set_value(struct ferry_conf *c, const struct directive *d,
 	case CT_STR:
 		if (d->max > 0 && (long)strlen(val) > d->max)
 			return expected(d, val, NULL, err, errlen);
+		/* Checked here, so that --check-config catches it too. */
+		if ((d->flags & F_SYSUSER) && !getpwnam(val)) {
+			snprintf(err, errlen, "expected a user of this system, got \"%s\"", val);
+			return -1;
+		}
+		if ((d->flags & F_SYSGROUP) && !getgrnam(val)) {
+			snprintf(err, errlen, "expected a group of this system, got \"%s\"", val);
+			return -1;
+		}
 		store_str(c, d, val);
 		return 0;
 

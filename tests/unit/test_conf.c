@@ -901,13 +901,14 @@ static void test_sample_file(void)
 			}
 			if (!is_key)
 				continue;
-			/* Values that name files or need a partner are
-			 * examples the sample cannot make true everywhere. */
+			/* Values that name files, accounts or need a partner
+			 * are examples the sample cannot make true everywhere. */
 			if (!strncmp(s, "cert", 4) || !strncmp(s, "key ", 4) ||
 			    !strncmp(s, "tls-listen", 10) ||
 			    !strncmp(s, "https-listen", 12) ||
 			    !strncmp(s, "database", 8) || !strncmp(s, "web-root", 8) ||
-			    !strncmp(s, "log-file", 8) || !strncmp(s, "pid-file", 8))
+			    !strncmp(s, "log-file", 8) || !strncmp(s, "pid-file", 8) ||
+			    !strncmp(s, "user-name", 9) || !strncmp(s, "group-name", 10))
 				continue;
 			c = load(s, &e);
 			if (!c) {
