@@ -513,7 +513,8 @@ static int valid_host(const char *s)
 
 	if (s[0] == '[')
 		return s[n - 1] == ']' && n > 2 &&
-		       net_parse_addr(s, 0, 0, &a, err, sizeof(err)) == 0;
+		       net_parse_addr(s, 0, 0, &a, err, sizeof(err)) == 0 &&
+		       a.u.sa.sa_family == AF_INET6;	/* "[1.2.3.4]" is no URL host */
 	if (n > 253)
 		return 0;
 	for (i = 0; i < n; i++) {
