@@ -55,7 +55,7 @@ int hp_valid_host(const char *host)
 
 		while (isalnum((unsigned char)*p) || *p == '.' || *p == '-')
 			p++;
-		if (p == start)
+		if (p == start || p - start > 253)	/* DNS's longest name */
 			return 0;
 	}
 	if (*p == ':') {

@@ -35,8 +35,8 @@
 int hp_host_name(const char *host, char *out, size_t outsz);
 
 /* 1 when a Host header value is a host RFC 9110 allows and ferry can put
- * into a URL: a DNS-style name or IPv4 address ([A-Za-z0-9.-], not
- * empty) or a bracketed IPv6 address, then an optional ":" and decimal
+ * into a URL: a DNS-style name or IPv4 address ([A-Za-z0-9.-], 1 to
+ * 253 bytes) or a bracketed IPv6 address, then an optional ":" and decimal
  * port; 0 otherwise. */
 int hp_valid_host(const char *host);
 

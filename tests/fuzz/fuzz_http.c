@@ -44,6 +44,15 @@ static void check_host(const char *s)
 	} else {
 		CHECK(rc == -1 && out[0] == '\0');
 	}
+	/* a valid Host has a name of only [A-Za-z0-9.-], or of an IPv6
+	 * address, and never anything a URL would read as structure */
+	if (hp_valid_host(s)) {
+		CHECK(rc == 0 && out[0] != '\0');
+		CHECK(strpbrk(s, "/?#@ \t\\%") == NULL);
+		if (s[0] != '[')
+			CHECK(strspn(out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789.-") == strlen(out));
+	}
 	/* a short buffer only ever refuses more */
 	rc = hp_host_name(s, small, sizeof(small));
 	CHECK(rc == 0 ? strlen(small) < sizeof(small) : small[0] == '\0');
@@ -112,7 +121,8 @@ static void check_user(const char *u)
 	int want = n >= 1 && n <= HP_USER_MAX;
 
 	for (i = 0; i < n && want; i++)
-		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e)
+		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e ||
+		    u[i] == ':')
 			want = 0;
 	CHECK(hp_valid_user(u) == want);
 }

@@ -68,6 +68,16 @@ int main(void)
 	ok(!hp_valid_host("example.org:"), "valid host: empty port refused");
 	ok(!hp_valid_host("example.org:80x"), "valid host: bad port refused");
 	ok(!hp_valid_host("example.org:123456"), "valid host: six-digit port refused");
+	{
+		char longest[300];
+
+		memset(longest, 'a', sizeof(longest));
+		longest[253] = '\0';
+		ok(hp_valid_host(longest), "valid host: 253 bytes");
+		longest[253] = 'a';
+		longest[254] = '\0';
+		ok(!hp_valid_host(longest), "valid host: 254 bytes refused");
+	}
 
 	/* ---- tokens */
 	ok(hp_has_token("Upgrade", "upgrade"), "token: alone, any case");
