@@ -31,43 +31,56 @@ static const struct ferry_conf *CONF(struct http_req *r)
 
 /* ------------------------------------------------------- authorization */
 
-/* Is the request allowed to obtain credentials?  With neither api-key nor
- * signaling-secret configured the endpoints are open; otherwise a bearer
- * (or the draft's `key` parameter) must be a configured api-key or a
- * signaling JWT.  *sub receives the JWT's sub claim, if any (free it). */
-static int authorized(struct http_req *r, const char *key_param, char **sub)
+/* Who is asking for credentials: the open endpoint (neither api-key nor
+ * signaling-secret configured), the call app's backend (an api-key), or
+ * a client holding a signaling JWT, whose sub (if any) is kept. */
+enum caller { CALLER_NONE, CALLER_OPEN, CALLER_KEY, CALLER_TOKEN };
+
+struct authz {
+	enum caller who;
+	char *sub;                         /* CALLER_TOKEN: the sub, or NULL */
+};
+
+/* Is the request allowed to obtain credentials?  A bearer (or the draft's
+ * `key` parameter) must be a configured api-key or a signaling JWT unless
+ * the endpoint is open.  Free az->sub afterwards. */
+static void authorize(struct http_req *r, const char *key_param, struct authz *az)
 {
 	const struct ferry_conf *c = CONF(r);
 	const char *cred;
 	size_t i, len;
 
-	*sub = NULL;
-	if (c->api_key.n == 0 && !c->signaling_secret)
-		return 1;
+	az->who = CALLER_NONE;
+	az->sub = NULL;
+	if (c->api_key.n == 0 && !c->signaling_secret) {
+		az->who = CALLER_OPEN;
+		return;
+	}
 	cred = hp_bearer(http_header(r, "Authorization"), key_param);
 	if (!cred)
-		return 0;
+		return;
 	len = strlen(cred);
 	for (i = 0; i < c->api_key.n; i++)
-		if (strlen(c->api_key.v[i]) == len && ct_equal(c->api_key.v[i], cred, len))
-			return 1;
+		if (strlen(c->api_key.v[i]) == len && ct_equal(c->api_key.v[i], cred, len)) {
+			az->who = CALLER_KEY;
+			return;
+		}
 	if (c->signaling_secret) {
 		json_t *claims = NULL;
 		char err[64];
 		if (jwt_verify_hs256(cred, c->signaling_secret, strlen(c->signaling_secret),
 				     wall_s(), &claims, err, sizeof(err)) == 0) {
 			/* A signaling token names its room (or "*"). */
-			int signaling = json_is_string(json_object_get(claims, "room"));
 			const char *s = json_string_value(json_object_get(claims, "sub"));
 
-			if (signaling && s && *s)
-				*sub = xstrdup(s);
+			if (json_is_string(json_object_get(claims, "room"))) {
+				az->who = CALLER_TOKEN;
+				if (s && *s)
+					az->sub = xstrdup(s);
+			}
 			json_decref(claims);
-			if (signaling)
-				return 1;
 		}
 	}
-	return 0;
 }
 
 static int unauthorized(struct http_req *r)
@@ -75,6 +88,39 @@ static int unauthorized(struct http_req *r)
 	return http_error_with(r, 401, "unauthorized",
 			       "A valid API key or signaling token is required as a Bearer credential.",
 			       "WWW-Authenticate", "Bearer");
+}
+
+/*
+ * The user part of the credential to issue, from what the caller may ask
+ * (requested: the `user` or `username` parameter, or NULL).  An api-key
+ * holder or the open endpoint names any user; a signaling token gets its
+ * own sub only (a random id when it has none), and nothing at all when
+ * that sub is revoked.  Returns 0 with *user set (NULL: a random id), or
+ * -1 after answering (a 400 or 403; MHD's result in *answer).
+ */
+static int credential_user(struct http_req *r, const struct authz *az,
+			   const char *requested, const char **user, int *answer)
+{
+	*user = requested;
+	if (az->who == CALLER_TOKEN) {
+		if (requested && (!az->sub || strcmp(requested, az->sub) != 0)) {
+			*answer = http_error(r, 403, "forbidden",
+				"A signaling token gets credentials only for its own sub.");
+			return -1;
+		}
+		if (az->sub && auth_is_revoked(http_env(r->h)->auth, az->sub)) {
+			*answer = http_error(r, 403, "forbidden",
+				"The token's user has been revoked.");
+			return -1;
+		}
+		*user = az->sub;
+	}
+	if (*user && !hp_valid_user(*user)) {
+		*answer = http_error(r, 400, "bad-request",
+			"user must be 1 to 128 printable ASCII characters without spaces or ':'.");
+		return -1;
+	}
+	return 0;
 }
 
 static void signing_secret(struct http_req *r, char *out, size_t n, int *have)
@@ -88,18 +134,20 @@ static int ice_servers(struct http_req *r)
 	const char *user = http_arg(r, "user"), *ttl_s = http_arg(r, "ttl");
 	json_t *body = NULL, *out;
 	struct ice_creds creds;
-	char secret[1024], *sub;
+	struct authz az;
+	char secret[1024];
 	long ttl = 0;
 	int have, ok;
 
-	if (!authorized(r, NULL, &sub))
+	authorize(r, NULL, &az);
+	if (az.who == CALLER_NONE)
 		return unauthorized(r);
 	if (r->body_len) {
 		/* POST may carry the same parameters as a JSON object. */
 		body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(body)) {
 			json_decref(body);
-			free(sub);
+			free(az.sub);
 			return http_error(r, 400, "bad-request",
 					  "The request body is not a JSON object.");
 		}
@@ -109,7 +157,7 @@ static int ice_servers(struct http_req *r)
 		    (bt && (!json_is_integer(bt) || json_integer_value(bt) < 1 ||
 			    json_integer_value(bt) > HP_TTL_MAX))) {
 			json_decref(body);
-			free(sub);
+			free(az.sub);
 			return http_error(r, 400, "bad-request",
 					  "user must be a string and ttl a whole number of seconds from 1.");
 		}
@@ -123,13 +171,8 @@ static int ice_servers(struct http_req *r)
 				"ttl must be a whole number of seconds from 1.");
 		goto out;
 	}
-	if (!user)
-		user = sub;
-	if (user && !hp_valid_user(user)) {
-		ok = http_error(r, 400, "bad-request",
-				"user must be 1 to 128 printable ASCII characters without spaces or ':'.");
+	if (credential_user(r, &az, user, &user, &ok) < 0)
 		goto out;
-	}
 	signing_secret(r, secret, sizeof(secret), &have);
 	ice_make_creds(CONF(r), have ? secret : NULL, user, ttl, wall_s(), &creds);
 	out = json_pack("{s:o,s:I,s:I}",
@@ -138,7 +181,7 @@ static int ice_servers(struct http_req *r)
 	ok = http_json(r, 200, out);
 out:
 	json_decref(body);
-	free(sub);
+	free(az.sub);
 	return ok;
 }
 
@@ -147,32 +190,31 @@ static int api_turn(struct http_req *r)
 {
 	const char *service = http_arg(r, "service"), *user = http_arg(r, "username");
 	struct ice_creds creds;
-	char secret[1024], *sub;
+	struct authz az;
+	char secret[1024];
 	int have, ok;
 
-	if (!authorized(r, http_arg(r, "key"), &sub))
+	authorize(r, http_arg(r, "key"), &az);
+	if (az.who == CALLER_NONE)
 		return unauthorized(r);
 	if (!service || strcmp(service, "turn") != 0) {
 		ok = http_error(r, 400, "bad-request", "service=turn is required.");
 		goto out;
 	}
-	if (user && !hp_valid_user(user)) {
-		ok = http_error(r, 400, "bad-request",
-				"username must be 1 to 128 printable characters without spaces.");
+	if (credential_user(r, &az, user, &user, &ok) < 0)
 		goto out;
-	}
 	signing_secret(r, secret, sizeof(secret), &have);
 	if (!have) {
 		ok = http_error(r, 503, "no-secret",
 				"No auth-secret is configured, so no TURN credentials can be issued.");
 		goto out;
 	}
-	ice_make_creds(CONF(r), secret, user ? user : sub, 0, wall_s(), &creds);
+	ice_make_creds(CONF(r), secret, user, 0, wall_s(), &creds);
 	ok = http_json(r, 200, json_pack("{s:s,s:s,s:I,s:o}",
 		"username", creds.username, "password", creds.password,
 		"ttl", (json_int_t)creds.ttl, "uris", ice_turn_uris(CONF(r), r->host)));
 out:
-	free(sub);
+	free(az.sub);
 	return ok;
 }
 

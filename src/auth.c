@@ -684,6 +684,18 @@ enum auth_result auth_lookup_userhash(struct auth *a, const uint8_t hash[32],
 	return r;
 }
 
+int auth_is_user(struct auth *a, const char *name)
+{
+	int r;
+
+	if (!name)
+		return 0;
+	pthread_rwlock_rdlock(&a->lock);
+	r = snap_find(a->snap, a->seed, name, strlen(name), NULL, 0) != NULL;
+	pthread_rwlock_unlock(&a->lock);
+	return r;
+}
+
 int auth_is_revoked(struct auth *a, const char *user)
 {
 	int r;

@@ -120,6 +120,9 @@ const char *auth_quota_id(const struct auth_keys *k);
  * terminated); -1 when there is none or it does not fit. */
 int auth_signing_secret(struct auth *a, char *out, size_t outsz);
 
+/* 1 when name is a long-term user now (the file's or the database's). */
+int auth_is_user(struct auth *a, const char *name);
+
 /* 1 when the user part is on the revocation list now. */
 int auth_is_revoked(struct auth *a, const char *user);
 

@@ -106,6 +106,20 @@ static void conf_err_log(void *ctx, const char *msg)
 	log_error("config", NULL, "%s", msg);
 }
 
+/* Neither api-key nor signaling-secret: the credential endpoints answer
+ * anyone (http-api.md calls this the open endpoint). */
+static int api_open(const struct ferry_conf *c)
+{
+	return c->api_key.n == 0 && !c->signaling_secret;
+}
+
+static void warn_api_open(void)
+{
+	log_warn("http", NULL, "neither api-key nor signaling-secret is set: "
+		 "/api/ice-servers and /api/turn are open, and anyone who "
+		 "reaches an HTTP listener can get TURN credentials for any user");
+}
+
 static int open_log(const struct ferry_conf *c, int foreground)
 {
 	char err[256];
@@ -122,11 +136,12 @@ static int open_log(const struct ferry_conf *c, int foreground)
 
 static void recheck_job(struct worker *w, void *arg)
 {
-	srv_recheck_revocations(worker_srv(w));
+	srv_recheck_credentials(worker_srv(w));
 }
 
 /* Credentials from the file and the database into auth; allocations of
- * users revoked meanwhile end. */
+ * users revoked or deleted meanwhile end, and so do the signaling places
+ * of revoked users. */
 static void sync_credentials(struct ferry *f)
 {
 	char err[256];
@@ -138,6 +153,8 @@ static void sync_credentials(struct ferry *f)
 	}
 	for (i = 0; f->workers && i < f->nworkers; i++)
 		worker_post(f->workers[i], recheck_job, NULL);
+	if (f->sig)
+		sig_recheck_revocations(f->sig);
 }
 
 /* Once a second: has another process (ferryctl) changed the database? */
@@ -204,6 +221,8 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		tls_describe(f->tls, err, sizeof(err));
 		log_info("tls", NULL, "certificate: %s", err);
 	}
+	if (api_open(nc) && !api_open(f->conf))
+		warn_api_open();
 	workers_set_conf(f->workers, f->nworkers, nc);
 	sig_set_conf(f->sig, nc);
 	http_set_conf(f->http, nc);
@@ -296,6 +315,13 @@ static json_t *ice_for_peer(void *ctx, const char *host, const char *user)
 	return ice_server_list(f->conf, host, have ? &creds : NULL);
 }
 
+static int revoked_for_peer(void *ctx, const char *user)
+{
+	struct ferry *f = ctx;
+
+	return auth_is_revoked(f->auth, user);
+}
+
 /* Signaling holds one descriptor per peer: take all the kernel allows. */
 static void raise_fd_limit(void)
 {
@@ -317,6 +343,8 @@ static void warn_about(const struct ferry_conf *c, struct auth *a)
 	if (auth_signing_secret(a, secret, sizeof(secret)) != 0)
 		log_warn("auth", NULL, "no auth-secret in the file or the database: "
 			 "clients get STUN servers only, no TURN credentials");
+	if (api_open(c))
+		warn_api_open();
 }
 
 /* Switch to user-name/group-name once every privileged port is bound.
@@ -428,6 +456,7 @@ static int start(struct ferry *f)
 	struct sig_env senv = {
 		.conf = f->conf, .store = f->store, .base = f->base,
 		.ice_servers = ice_for_peer, .ice_ctx = f,
+		.revoked = revoked_for_peer, .revoked_ctx = f,
 	};
 	f->sig = sig_new(&senv);
 	struct http_env henv = {

@@ -131,9 +131,9 @@ void srv_tick(struct srv *s)
 	turn_tick(s->turn);
 }
 
-void srv_recheck_revocations(struct srv *s)
+void srv_recheck_credentials(struct srv *s)
 {
-	turn_recheck_revocations(s->turn);
+	turn_recheck_credentials(s->turn);
 }
 
 size_t srv_allocations(const struct srv *s)

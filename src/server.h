@@ -96,9 +96,10 @@ void srv_conn_closed(struct srv *s, struct srv_transport *t);
  * after moving their clock. */
 void srv_tick(struct srv *s);
 
-/* End the allocations of ephemeral credentials whose user is revoked now
- * (the main thread posts this after the revocation list changes). */
-void srv_recheck_revocations(struct srv *s);
+/* End the allocations whose credential is gone now: ephemeral ones whose
+ * user is revoked, long-term ones whose user was deleted (the main thread
+ * posts this whenever it publishes new credential sets). */
+void srv_recheck_credentials(struct srv *s);
 
 size_t srv_allocations(const struct srv *s);
 

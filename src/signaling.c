@@ -52,6 +52,7 @@
 #define CLOSE_GOING_AWAY 1001
 #define CLOSE_POLICY 1008
 #define CLOSE_REPLACED 4000
+#define CLOSE_KICKED 4001
 
 /* sig_conn.sig_state.  The transport zeroes it, so CONN_NEW is 0. */
 enum {
@@ -81,6 +82,8 @@ struct sig_peer {
 	const char *gone_reason;          /* absent: "timeout" or "closed" */
 	char id[32];
 	char *name;                       /* valid UTF-8, <= SIG_NAME_MAX chars */
+	char *sub;                        /* the join token's sub, or NULL: the
+					   * TURN user and revocation identity */
 	char resume[RESUME_LEN + 1];      /* the one token that resumes */
 	net_addr remote;                  /* of the latest connection, for logs */
 	struct sig_msg *qhead, *qtail;
@@ -452,6 +455,7 @@ static void peer_free(struct sig *s, struct sig_peer *p)
 	while (p->qhead)
 		free(queue_pop(s, p));
 	free(p->name);
+	free(p->sub);
 	free(p);
 }
 
@@ -754,18 +758,47 @@ static struct sig_peer *find_resumable(struct sig_room *r, const char *token)
 	return NULL;
 }
 
+/* 1 when the peer's token named a user (sub) that is revoked now. */
+static int peer_revoked(struct sig *s, const struct sig_peer *p)
+{
+	return p->sub && s->env.revoked && s->env.revoked(s->env.revoked_ctx, p->sub);
+}
+
+/*
+ * Ends p's place for good: its connection, if any, hears `kicked` and is
+ * closed with 4001, the others get peer-left with reason "kicked", and
+ * nothing is kept for a resume.  why is the sentence the peer reads.
+ */
+static void kick_peer(struct sig *s, struct sig_peer *p, const char *why)
+{
+	struct sig_conn *c = p->conn;
+
+	if (c) {
+		send_error(s, c, "kicked", NULL, "%s", why);
+		conn_close(c, CLOSE_KICKED, "kicked");
+	}
+	peer_remove(s, p, "kicked");
+}
+
 /*
  * A join that names the peer's current resume token: the same id and
- * place, the socket swapped.  The name stays what the others were told
- * (no peer-joined goes out, so a new name could never reach them).  An
- * old socket still open is closed with 4000 and no longer carries the
- * peer, so its later sig_conn_gone() does not touch it.
+ * place, the socket swapped.  The resume token proves the place, so no
+ * join token is needed (a call outlives its token's exp), but a peer
+ * whose user was revoked meanwhile is refused and loses the place.  The
+ * name stays what the others were told (no peer-joined goes out, so a new
+ * name could never reach them).  An old socket still open is closed with
+ * 4000 and no longer carries the peer, so its later sig_conn_gone() does
+ * not touch it.
  */
-static void resume_peer(struct sig *s, struct sig_conn *c, struct sig_peer *p,
-			const char *user)
+static void resume_peer(struct sig *s, struct sig_conn *c, struct sig_peer *p)
 {
 	struct sig_conn *old = p->conn;
 
+	if (peer_revoked(s, p)) {
+		refuse_join(s, c, "The user of this place has been revoked.");
+		kick_peer(s, p, "Your user has been revoked.");
+		return;
+	}
 	if (old) {
 		old->peer = NULL;
 		conn_close(old, CLOSE_REPLACED, "replaced");
@@ -778,7 +811,7 @@ static void resume_peer(struct sig *s, struct sig_conn *c, struct sig_peer *p,
 	s->stats.joins++;               /* a resume is a successful join too */
 	log_info(SUBJ, log_addr(&c->remote), "peer %s resumed in room %s%s",
 		 p->id, p->room->name, old ? " (old socket replaced)" : "");
-	send_welcome(s, c, p, user ? user : p->id, 1);
+	send_welcome(s, c, p, p->sub ? p->sub : p->id, 1);
 	flush_queue(s, p);
 }
 
@@ -795,16 +828,20 @@ static void on_join(struct sig *s, struct sig_conn *c, json_t *m,
 	int max_peers;
 
 	(void)type;
+	r = room_find(s, room);
+	/* A resume needs no token; an unknown, used or expired resume token
+	 * makes an ordinary join, which does. */
+	if (resume && (p = find_resumable(r, resume)) != NULL) {
+		resume_peer(s, c, p);
+		return;
+	}
 	if (join_auth(s, c, m, room, &claims) < 0)
 		return;
 	user = json_string_value(json_object_get(claims, "sub"));
 	if (claims && json_object_get(claims, "name"))
 		name = json_string_value(json_object_get(claims, "name"));
-
-	r = room_find(s, room);
-	/* An unknown, used or expired token is an ordinary join. */
-	if (resume && (p = find_resumable(r, resume)) != NULL) {
-		resume_peer(s, c, p, user);
+	if (user && s->env.revoked && s->env.revoked(s->env.revoked_ctx, user)) {
+		refuse_join(s, c, "The token's user has been revoked.");
 		goto out;
 	}
 	/* Before the database: a refused join must not write a room. */
@@ -840,6 +877,7 @@ static void on_join(struct sig *s, struct sig_conn *c, json_t *m,
 	snprintf(p->id, sizeof(p->id), "%08" PRIx32 "-%" PRIx64,
 		 s->id_prefix, ++s->id_next);
 	p->name = xstrdup(name ? name : "");
+	p->sub = user ? xstrdup(user) : NULL;
 	new_resume_token(p);
 	p->remote = c->remote;
 	p->room = r;
@@ -1293,6 +1331,39 @@ void sig_shutdown(struct sig *s)
 
 	for (c = s->conns; c; c = c->sig_next)
 		conn_close(c, CLOSE_GOING_AWAY, "going away");
+}
+
+void sig_recheck_revocations(struct sig *s)
+{
+	struct sig_peer **gone = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!s->env.revoked)
+		return;
+	/* Collected first: kicking a room's last peer frees the room. */
+	for (size_t i = 0; i < s->nbuckets; i++) {
+		struct sig_room *r;
+		struct sig_peer *p;
+
+		for (r = s->buckets[i]; r; r = r->hnext)
+			for (p = r->head; p; p = p->next) {
+				if (!peer_revoked(s, p))
+					continue;
+				if (n == cap) {
+					cap = cap ? cap * 2 : 16;
+					gone = xrealloc(gone, cap * sizeof(*gone));
+				}
+				gone[n++] = p;
+			}
+	}
+	s->depth++;
+	for (size_t i = 0; i < n; i++) {
+		log_info(SUBJ, log_addr(&gone[i]->remote), "peer %s: user %s revoked",
+			 gone[i]->id, gone[i]->sub);
+		kick_peer(s, gone[i], "Your user has been revoked.");
+	}
+	s->depth--;
+	free(gone);
 }
 
 void sig_rooms_changed(struct sig *s)

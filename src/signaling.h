@@ -81,6 +81,9 @@ struct sig_env {
 	 * new reference; NULL means an empty array. */
 	json_t *(*ice_servers)(void *ctx, const char *host, const char *user);
 	void *ice_ctx;
+	/* 1 when user (a join token's sub) is revoked now; NULL: nobody is. */
+	int (*revoked)(void *ctx, const char *user);
+	void *revoked_ctx;
 	uint64_t (*mono_ms)(void);       /* NULL: util's mono_ms */
 	time_t (*wall)(void);            /* NULL: util's wall_s (token expiry) */
 };
@@ -103,6 +106,9 @@ void sig_conn_gone(struct sig *s, struct sig_conn *c);
 void sig_tick(struct sig *s);
 /* Shutdown: every open connection is closed with 1001. */
 void sig_shutdown(struct sig *s);
+/* The revocation list changed: peers whose token's sub is revoked now are
+ * kicked (error `kicked`, close 4001, peer-left reason "kicked"). */
+void sig_recheck_revocations(struct sig *s);
 /* The rooms table changed (another process): live rooms re-read their
  * max-peers. */
 void sig_rooms_changed(struct sig *s);

@@ -1176,14 +1176,16 @@ void turn_tick(struct turn *tn)
 	relay_expire_reservations(tn->s->env.pool);
 }
 
-void turn_recheck_revocations(struct turn *tn)
+void turn_recheck_credentials(struct turn *tn)
 {
+	struct auth *auth = tn->s->env.auth;
 	struct alloc *a, *next;
 
 	for (a = tn->all; a; a = next) {
 		next = a->next;
-		if (a->ephemeral && auth_is_revoked(tn->s->env.auth, a->user))
-			alloc_free(a, "user revoked");
+		if (a->ephemeral ? auth_is_revoked(auth, a->user)
+				 : !auth_is_user(auth, a->username))
+			alloc_free(a, a->ephemeral ? "user revoked" : "user deleted");
 	}
 }
 

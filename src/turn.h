@@ -40,7 +40,9 @@ void turn_conn_closed(struct turn *tn, struct srv_transport *t);
 /* Send the client-to-peer datagrams gathered during a batch. */
 void turn_flush(struct turn *tn);
 void turn_tick(struct turn *tn);
-void turn_recheck_revocations(struct turn *tn);
+/* End allocations whose credential is gone: ephemeral ones whose user is
+ * revoked, long-term ones whose user was deleted. */
+void turn_recheck_credentials(struct turn *tn);
 size_t turn_count(const struct turn *tn);
 
 #endif

@@ -698,7 +698,7 @@ static void op_clock(struct cur *c)
 	wall_now += (time_t)secs;
 	srv_tick(srv);
 	if (v & 2)
-		srv_recheck_revocations(srv);
+		srv_recheck_credentials(srv);
 }
 
 static void op_transport(struct cur *c)

@@ -1092,13 +1092,18 @@ static void test_tokens(void)
 	is_str(str(json_object_get(next(f), "peer"), "name"), "Gee",
 	       "join.name used without a name claim");
 
-	/* A resume needs a valid token as well. */
+	/* A resume needs no token: the resume token proves the place, so a
+	 * call outlives its join token's exp. */
 	snprintf(gres, sizeof(gres), "%s", g->resume);
 	fc_gone(g);
 	g = fc_open();
 	say(g, "{\"type\":\"join\",\"room\":\"tok\",\"resume\":\"%s\"}", gres);
-	expect_error(g, "unauthorized", "join", "resume without token");
+	w = next(g);
+	is_str(str(w, "type"), "welcome", "resume without a token");
+	ok(json_is_true(json_object_get(w, "resumed")), "resumed true without a token");
+	snprintf(gres, sizeof(gres), "%s", str(w, "resume"));
 	fc_gone(g);
+	clk_wall += 120;                /* t has expired */
 	g = fc_open();
 	{
 		char buf[1024];
@@ -1106,7 +1111,19 @@ static void test_tokens(void)
 		snprintf(buf, sizeof(buf), "\"token\":\"%s\",\"resume\":\"%s\"", t, gres);
 		w = join_as(g, "tok", buf);
 	}
-	ok(json_is_true(json_object_get(w, "resumed")), "resume with a token");
+	ok(json_is_true(json_object_get(w, "resumed")),
+	   "resume with an expired join token carries on");
+	is_int(pending(f), 0, "others hear nothing of the resumes");
+	{
+		struct fconn *h = fc_open();
+		char buf[1024];
+
+		snprintf(buf, sizeof(buf), "\"token\":\"%s\"", t);
+		say(h, "{\"type\":\"join\",\"room\":\"tok\",%s}", buf);
+		expect_error(h, "unauthorized", "join", "a new join with the expired token");
+		fc_gone(h);
+	}
+	clk_wall -= 120;
 	free(t);
 	fc_gone(f);
 	fc_gone(g);
@@ -1118,6 +1135,94 @@ static void test_tokens(void)
 	ok(joined(f, "anon", "\"token\":\"whatever\""), "no secret: token ignored");
 	is_str(ice_user, f->id, "and its sub is not used");
 	fc_gone(f);
+	teardown();
+}
+
+static const char *revoked_user;
+
+static int fake_revoked(void *ctx, const char *user)
+{
+	(void)ctx;
+	return revoked_user && strcmp(user, revoked_user) == 0;
+}
+
+/* A revoked sub cannot join or resume, and its peers are kicked. */
+static void test_revoked_sub(void)
+{
+	const char *secret = "rev-secret";
+	struct fconn *a, *b, *c, *d;
+	char extra[1024], ares[64];
+	char *ta, *tb;
+	json_t *m;
+
+	setup("signaling-secret = rev-secret\nreconnect-grace = 10\n");
+	sig_free(S);
+	{
+		struct sig_env env = { .conf = C, .store = ST, .ice_servers = fake_ice,
+				       .revoked = fake_revoked, .mono_ms = fake_mono,
+				       .wall = fake_wall };
+		S = sig_new(&env);
+	}
+	ta = token(secret, json_pack("{s:s,s:I,s:s}", "room", "rv", "exp",
+				     (json_int_t)clk_wall + 60, "sub", "user42"));
+	tb = token(secret, json_pack("{s:s,s:I,s:s}", "room", "rv", "exp",
+				     (json_int_t)clk_wall + 60, "sub", "other"));
+	revoked_user = "user42";
+	a = fc_open();
+	snprintf(extra, sizeof(extra), "{\"type\":\"join\",\"room\":\"rv\",\"token\":\"%s\"}", ta);
+	say(a, "%s", extra);
+	expect_error(a, "unauthorized", "join", "revoked sub joins");
+	is_int(a->code, 1008, "closed with 1008");
+	is_int(sig_stats(S)->peers, 0, "no place for a revoked sub");
+	fc_gone(a);
+
+	revoked_user = NULL;
+	a = fc_open();
+	snprintf(extra, sizeof(extra), "\"token\":\"%s\"", ta);
+	ok(joined(a, "rv", extra), "user42 joins before the revocation");
+	b = fc_open();
+	snprintf(extra, sizeof(extra), "\"token\":\"%s\"", tb);
+	ok(joined(b, "rv", extra), "another user joins");
+	skip_all(a);
+	revoked_user = "user42";
+	sig_recheck_revocations(S);
+	expect_error(a, "kicked", NULL, "revoked peer");
+	is_int(a->code, 4001, "kicked with 4001");
+	m = next(b);
+	ok(strcmp(str(m, "type"), "peer-left") == 0 && strcmp(str(m, "id"), a->id) == 0 &&
+	   strcmp(str(m, "reason"), "kicked") == 0, "others get peer-left kicked");
+	is_int(sig_stats(S)->peers, 1, "the kicked place is gone");
+	snprintf(ares, sizeof(ares), "%s", a->resume);
+	fc_gone(a);
+	c = fc_open();
+	say(c, "{\"type\":\"join\",\"room\":\"rv\",\"resume\":\"%s\"}", ares);
+	m = next(c);
+	ok(strcmp(str(m, "type"), "welcome") != 0 || !json_is_true(json_object_get(m, "resumed")),
+	   "a kicked place is not resumable");
+	fc_gone(c);
+	revoked_user = NULL;
+	sig_recheck_revocations(S);
+	is_int(pending(b), 0, "a recheck with nobody revoked kicks nobody");
+
+	/* Revoked while absent: the resume is refused and the place ends. */
+	a = fc_open();
+	snprintf(extra, sizeof(extra), "\"token\":\"%s\"", ta);
+	ok(joined(a, "rv", extra), "user42 joins again once unrevoked");
+	snprintf(ares, sizeof(ares), "%s", a->resume);
+	skip_all(b);
+	fc_gone(a);
+	revoked_user = "user42";
+	d = fc_open();
+	say(d, "{\"type\":\"join\",\"room\":\"rv\",\"resume\":\"%s\"}", ares);
+	expect_error(d, "unauthorized", "join", "resume of a revoked sub");
+	m = next(b);
+	ok(strcmp(str(m, "type"), "peer-left") == 0 &&
+	   strcmp(str(m, "reason"), "kicked") == 0, "its place ends as kicked");
+	fc_gone(d);
+	revoked_user = NULL;
+	free(ta);
+	free(tb);
+	fc_gone(b);
 	teardown();
 }
 
@@ -1263,6 +1368,7 @@ int main(void)
 	test_grace_zero();
 	test_send_failure();
 	test_tokens();
+	test_revoked_sub();
 	test_rooms_from_store();
 	test_shutdown_and_gauges();
 	test_timer();
