@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "log.h"
 #include "net.h"
+#include "peerfilter.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -176,15 +177,15 @@ static const struct directive directives[] = {
 
 	/* peer filter */
 	{ "denied-peer", CT_CIDR, F_REPEAT | F_DERIVED, 0, 0, 0,
-	  "the built-in list (loopback, 0.0.0.0/8, RFC 1918, link-local, CGNAT, "
-	  "multicast, broadcast, ::/128, ::1/128, fc00::/7, fe80::/10, "
-	  "ff00::/8), always in force",
+	  "the built-in list only: every block of the IANA special-purpose "
+	  "address registries that is not globally reachable, and multicast; "
+	  "IPv6 forms that embed IPv4 are judged by the IPv4 inside",
 	  "peers no relay may reach, added to the built-in list",
 	  OFF(denied_peer), 0 },
 	{ "allowed-peer", CT_CIDR, F_REPEAT, 0, 0, 0, NULL,
 	  "exceptions to denied-peer", OFF(allowed_peer), 0 },
 	{ "allow-loopback-peers", CT_BOOL, 0, 0, 0, 0, "no",
-	  "drop loopback and unspecified addresses from the deny list",
+	  "drop the loopback and this-host/unspecified blocks from the deny list",
 	  OFF(allow_loopback_peers), 0 },
 
 	/* HTTP and signaling */
@@ -244,22 +245,14 @@ static const struct directive directives[] = {
 #define N_DIRECTIVES ARRAY_LEN(directives)
 
 /*
- * Peers no relay may reach, whatever the file says.  `denied-peer` lines add
- * to this list rather than replace it: if one line replaced it, an operator
- * adding a single block would silently open loopback and RFC 1918 to
- * relaying, which is how TURN servers become proxies into their own
- * networks.  IPv4-mapped, IPv4-compatible and NAT64 forms need no entries:
- * the relay canonicalises a peer address (net_canonical) before matching.
- * The first four are what allow-loopback-peers removes: 0.0.0.0 and ::
- * reach the local host just as loopback does.
+ * Peers no relay may reach, whatever the file says, are the built-in table
+ * of peerfilter.c (the IANA special-purpose registries).  `denied-peer`
+ * lines add to it rather than replace it: if one line replaced it, an
+ * operator adding a single block would silently open loopback and RFC 1918
+ * to relaying, which is how TURN servers become proxies into their own
+ * networks.  So denied_peer holds the file's lines only, and the relay
+ * consults the table and them together (pf_allowed).
  */
-static const char *const builtin_denied[] = {
-	"127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128",
-	"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
-	"100.64.0.0/10", "224.0.0.0/4", "255.255.255.255/32",
-	"fc00::/7", "fe80::/10", "ff00::/8",
-};
-#define N_LOOPBACK_DENIED 4
 
 const char *conf_default_path(void)
 {
@@ -1001,49 +994,24 @@ static void primary_address(net_addr *out)
 		close(fd);
 }
 
-static int cidr_equal(const net_cidr *a, const net_cidr *b)
+/* With allow-loopback-peers, the file's denied-peer lines that are exactly
+ * a loopback or "this host"/unspecified block of the table go too, so that
+ * the key means the same wherever the block was written; the table's own
+ * loopback rows are left out by pf_allowed. */
+static void drop_loopback_lines(struct ferry_conf *c)
 {
-	return a->family == b->family && a->prefix == b->prefix &&
-	       memcmp(a->addr, b->addr, 16) == 0;
-}
+	size_t i, k = 0;
 
-static int is_loopback_block(const net_cidr *c)
-{
-	net_cidr lo;
-	char err[128];
-	size_t i;
-
-	for (i = 0; i < N_LOOPBACK_DENIED; i++)
-		if (net_parse_cidr(builtin_denied[i], &lo, err, sizeof(err)) == 0 &&
-		    cidr_equal(c, &lo))
-			return 1;
-	return 0;
-}
-
-/* denied_peer = the built-in list, then the file's lines; with
- * allow-loopback-peers, minus the loopback and unspecified blocks wherever
- * they came from. */
-static void build_denied(struct ferry_conf *c)
-{
-	struct conf_cidrs out = { 0, NULL };
-	net_cidr cidr;
-	char err[128];
-	size_t i;
-
-	for (i = 0; i < ARRAY_LEN(builtin_denied); i++) {
-		if (net_parse_cidr(builtin_denied[i], &cidr, err, sizeof(err)) < 0)
-			abort();        /* the list above is wrong */
-		if (c->allow_loopback_peers && is_loopback_block(&cidr))
-			continue;
-		cidrs_push(&out, &cidr);
+	if (!c->allow_loopback_peers)
+		return;
+	for (i = 0; i < c->denied_peer.n; i++)
+		if (!pf_is_loopback_block(&c->denied_peer.v[i]))
+			c->denied_peer.v[k++] = c->denied_peer.v[i];
+	c->denied_peer.n = k;
+	if (!k) {
+		free(c->denied_peer.v);
+		c->denied_peer.v = NULL;
 	}
-	for (i = 0; i < c->denied_peer.n; i++) {
-		if (c->allow_loopback_peers && is_loopback_block(&c->denied_peer.v[i]))
-			continue;
-		cidrs_push(&out, &c->denied_peer.v[i]);
-	}
-	free(c->denied_peer.v);
-	c->denied_peer = out;
 }
 
 static int line_of(const struct parser *p, const char *key)
@@ -1095,7 +1063,7 @@ static void finish(struct parser *p)
 		}
 		addrs_push(&c->relay_ip, &a);
 	}
-	build_denied(c);
+	drop_loopback_lines(c);
 
 	cl = line_of(p, "cert");
 	kl = line_of(p, "key");
@@ -1258,17 +1226,37 @@ static void print_str(FILE *out, const char *key, const char *v)
 	fputs("\"\n", out);
 }
 
-static int is_builtin_denied(const net_cidr *c)
+/* denied-peer: the built-in table first, each row marked with its registry
+ * name, then the file's own lines.  Only the rows that deny are written as
+ * denied-peer lines (so that the output still reads back as a file that
+ * denies no less); the rows that stay reachable, the rows judged by the
+ * IPv4 address inside and, with allow-loopback-peers, the loopback rows
+ * are comments. */
+static void print_denied(const struct ferry_conf *c, const char *k, FILE *out)
 {
-	net_cidr b;
-	char err[128];
-	size_t i;
+	char buf[NET_ADDRSTRLEN * 2 + 8];
+	size_t i, n;
+	const struct pf_row *t = pf_table(&n);
 
-	for (i = 0; i < ARRAY_LEN(builtin_denied); i++)
-		if (net_parse_cidr(builtin_denied[i], &b, err, sizeof(err)) == 0 &&
-		    cidr_equal(c, &b))
-			return 1;
-	return 0;
+	for (i = 0; i < n; i++) {
+		const struct pf_row *r = &t[i];
+
+		if (r->embed != PF_EMBED_NONE)
+			fprintf(out, "# %s: %s judged by the IPv4 address inside (%s)"
+				"  # built in: %s\n", k, r->cidr,
+				pf_embed_name(r->embed), r->name);
+		else if (r->reachable)
+			fprintf(out, "# %s: %s stays reachable  # built in: %s\n",
+				k, r->cidr, r->name);
+		else if (r->loopback && c->allow_loopback_peers)
+			fprintf(out, "# %s: %s not denied (allow-loopback-peers)"
+				"  # built in: %s\n", k, r->cidr, r->name);
+		else
+			fprintf(out, "%s = %s  # built in: %s\n", k, r->cidr, r->name);
+	}
+	for (i = 0; i < c->denied_peer.n; i++)
+		fprintf(out, "%s = %s\n", k,
+			net_fmt_cidr(&c->denied_peer.v[i], buf, sizeof(buf)));
 }
 
 static void print_directive(const struct ferry_conf *c,
@@ -1332,14 +1320,15 @@ static void print_directive(const struct ferry_conf *c,
 	}
 	case CT_CIDR: {
 		const struct conf_cidrs *a = CFIELD(c, d, struct conf_cidrs);
-		int builtin = d->off == OFF(denied_peer);
+		if (d->off == OFF(denied_peer)) {
+			print_denied(c, k, out);
+			return;
+		}
 		if (!a->n)
 			break;
 		for (i = 0; i < a->n; i++)
-			fprintf(out, "%s = %s%s\n", k,
-				net_fmt_cidr(&a->v[i], buf, sizeof(buf)),
-				builtin && is_builtin_denied(&a->v[i]) ?
-				"  # built in" : "");
+			fprintf(out, "%s = %s\n", k,
+				net_fmt_cidr(&a->v[i], buf, sizeof(buf)));
 		return;
 	}
 	case CT_USER: {

@@ -84,8 +84,10 @@ struct ferry_conf {
 	long max_tcp_connections;          /* per listener kind; 0 = none */
 	long max_tcp_connections_per_address;
 
-	/* peer filter: denied_peer holds the built-in list followed by the
-	 * file's own lines (minus loopback when allow_loopback_peers). */
+	/* peer filter: denied_peer holds the file's own lines only (minus
+	 * those that are exactly a loopback block of the built-in table when
+	 * allow_loopback_peers); the built-in table is peerfilter.h's, and
+	 * pf_allowed() applies both. */
 	struct conf_cidrs denied_peer;
 	struct conf_cidrs allowed_peer;
 	int allow_loopback_peers;

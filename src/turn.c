@@ -4,6 +4,7 @@
 #include "addrcount.h"
 #include "conf.h"
 #include "log.h"
+#include "peerfilter.h"
 #include "relay.h"
 #include "stats.h"
 #include "util.h"
@@ -278,8 +279,10 @@ static struct relay *relay_for(struct alloc *a, int family)
 }
 
 /* May a relay reach peer?  Our own relayed addresses always; otherwise
- * allowed-peer exceptions, then the deny list, on the canonical address
- * (so ::ffff:127.0.0.1 and 64:ff9b::a00:1 are judged as what they reach).
+ * the peer filter (peerfilter.h): the built-in table of special-purpose
+ * blocks plus the file's denied-peer and allowed-peer lines, with IPv6
+ * forms that embed IPv4 (::ffff:127.0.0.1, 64:ff9b::a00:1, 6to4, Teredo)
+ * judged by the IPv4 addresses inside.
  * "Our own" means a port the pool holds, not any port of relay-ports on a
  * relay IP: another process's socket there (a resolver's ephemeral port,
  * say, when relay-ip is a private address behind external-ip) is the
@@ -287,8 +290,8 @@ static struct relay *relay_for(struct alloc *a, int family)
 static int peer_allowed(struct turn *tn, const net_addr *peer)
 {
 	const struct ferry_conf *c = CONF(tn);
+	struct pf_policy pol;
 	net_addr canon, priv;
-	size_t i;
 
 	net_canonical(peer, &canon);
 	if (relay_is_own(c, &canon.u.sa)) {
@@ -297,13 +300,12 @@ static int peer_allowed(struct turn *tn, const net_addr *peer)
 		if (own_relay(tn, &priv) || relay_pool_holds(tn->s->env.pool, &priv))
 			return 1;
 	}
-	for (i = 0; i < c->allowed_peer.n; i++)
-		if (net_cidr_match(&c->allowed_peer.v[i], &canon.u.sa))
-			return 1;
-	for (i = 0; i < c->denied_peer.n; i++)
-		if (net_cidr_match(&c->denied_peer.v[i], &canon.u.sa))
-			return 0;
-	return 1;
+	pol.denied = c->denied_peer.v;
+	pol.n_denied = c->denied_peer.n;
+	pol.allowed = c->allowed_peer.v;
+	pol.n_allowed = c->allowed_peer.n;
+	pol.allow_loopback = c->allow_loopback_peers;
+	return pf_allowed(&pol, &peer->u.sa);
 }
 
 static struct perm *perm_find(struct alloc *a, const struct sockaddr *peer)

@@ -116,7 +116,7 @@ def e401_challenges():
 
 @test
 def e403_peer_filter():
-    """403: loopback, 0.0.0.0/8, RFC 1918, link-local, CGNAT, multicast; allowed-peer exception"""
+    """403: loopback, 0.0.0.0/8, RFC 1918, link-local, CGNAT, multicast; allowed-peer exception; a public address passes"""
     v6 = have_ipv6()
     s = Ferryd(conf="relay-ip = 127.0.0.1\n" + ("relay-ip = ::1\n" if v6 else "") +
                "allow-loopback-peers = no\nallowed-peer = 10.1.2.0/24\nuser = alice:pw\n")
@@ -133,9 +133,60 @@ def e403_peer_filter():
         expect(c.create_permission((ip, 5000)), 403)
         expect(c.channel_bind(0x4000, (ip, 5000)), 403)
     assert c.create_permission(("10.1.2.3", 5000)).ok, "allowed-peer exception"
-    assert c.create_permission(("192.0.2.1", 5000)).ok, "a public address"
+    # Quad9, globally reachable.  A permission is state in ferryd only:
+    # nothing is sent to the peer.
+    assert c.create_permission(("9.9.9.9", 5000)).ok, "a public address"
     # all or nothing
-    expect(c.create_permission(("192.0.2.1", 5000), ("10.0.0.1", 5000)), 403)
+    expect(c.create_permission(("9.9.9.9", 5000), ("10.0.0.1", 5000)), 403)
+
+
+@test
+def e403_peer_filter_special_and_embedded():
+    """403: the IANA special-purpose blocks (IETF assignments, benchmarking, documentation, reserved) and every IPv6 form embedding a denied IPv4 (6to4, Teredo, NAT64 well-known and local-use, mapped); reachable ones and allowed-peer IPv4s in those forms pass"""
+    v6 = have_ipv6()
+    s = Ferryd(conf="relay-ip = 127.0.0.1\n" + ("relay-ip = ::1\n" if v6 else "") +
+               "allow-loopback-peers = no\nallowed-peer = 10.1.2.0/24\n"
+               "denied-peer = 9.9.8.0/24\nuser = alice:pw\n")
+    c = client(s)
+    extra = [(tc.ADDITIONAL_ADDRESS_FAMILY, tc.u8(2))] if v6 else []
+    m = c.allocate(extra)
+    assert m.ok and len(m.xor_addrs(tc.XOR_RELAYED_ADDRESS)) == (2 if v6 else 1), m
+    denied = ["192.0.0.1",              # IETF Protocol Assignments
+              "192.0.0.170",            # NAT64/DNS64 Discovery
+              "198.18.0.1", "198.19.255.255",   # Benchmarking
+              "240.0.0.1",              # Reserved
+              "203.0.113.1", "192.0.2.1", "198.51.100.1",  # Documentation
+              "192.88.99.1",            # deprecated 6to4 relay anycast
+              "255.255.255.255",
+              "9.9.8.1"]                # the file's denied-peer adds to the table
+    if v6:
+        denied += ["2002:a00:1::1",                     # 6to4 of 10.0.0.1
+                   "2001:0:909:909::f5ff:fffe",         # Teredo, client 10.0.0.1 (obfuscated)
+                   "2001:0:a00:1::f6f6:f6f6",           # Teredo, server 10.0.0.1
+                   "64:ff9b:1::a00:1",                  # NAT64 local-use, /96 position
+                   "64:ff9b:1:a00:0:100::",             # NAT64 local-use, /48 position
+                   "64:ff9b::a00:1",                    # NAT64 well-known
+                   "::ffff:198.18.0.1",                 # IPv4-mapped benchmarking
+                   "::ffff:9.9.8.1", "2002:909:801::1",  # forms of a denied-peer line
+                   "2001:db8::1", "3fff::1", "5f00::1", "100::1", "2001:2::1",
+                   "2001:10::1"]
+    for ip in denied:
+        expect(c.create_permission((ip, 5000)), 403)
+        expect(c.channel_bind(0x4000, (ip, 5000)), 403)
+    # Globally reachable (a permission sends nothing to the peer), and the
+    # allowed-peer IPv4 in embedded forms.
+    allowed = ["9.9.9.9", "192.0.0.9", "10.1.2.3"]
+    if v6:
+        allowed += ["::ffff:9.9.9.9", "2002:909:909::1", "64:ff9b::909:909",
+                    "2001:0:909:909::f6f6:f6f6", "2001:1::1", "2001:4:112::1",
+                    "2002:a01:203::1", "::ffff:10.1.2.3",
+                    "2001:0:909:909::f5fe:fdfc"]        # Teredo, client 10.1.2.3
+    for ip in allowed:
+        m = c.create_permission((ip, 5000))
+        assert m is not None and m.ok, f"{ip}: {m!r}"
+    if v6:
+        # one embedded form with a denied IPv4 among good ones: all refused
+        expect(c.create_permission(("2002:909:909::1", 5000), ("2002:a00:1::1", 5000)), 403)
 
 
 @test

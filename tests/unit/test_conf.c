@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "log.h"
 #include "net.h"
+#include "peerfilter.h"
 #include "tap.h"
 
 #include <arpa/inet.h>
@@ -349,22 +350,69 @@ static void test_defaults(void)
 	is_int(c->total_quota, 0, "total-quota");
 	is_int(c->max_allocation_lifetime, 3600, "max-allocation-lifetime");
 	is_int(c->max_bps, 0, "max-bps");
-	is_int(c->denied_peer.n, 14, "denied-peer: the built-in list");
-	ok(has_cidr(&c->denied_peer, "127.0.0.0/8") &&
-	   has_cidr(&c->denied_peer, "10.0.0.0/8") &&
-	   has_cidr(&c->denied_peer, "172.16.0.0/12") &&
-	   has_cidr(&c->denied_peer, "192.168.0.0/16") &&
-	   has_cidr(&c->denied_peer, "169.254.0.0/16") &&
-	   has_cidr(&c->denied_peer, "100.64.0.0/10") &&
-	   has_cidr(&c->denied_peer, "224.0.0.0/4") &&
-	   has_cidr(&c->denied_peer, "255.255.255.255/32") &&
-	   has_cidr(&c->denied_peer, "0.0.0.0/8") &&
-	   has_cidr(&c->denied_peer, "::/128") &&
-	   has_cidr(&c->denied_peer, "::1/128") &&
-	   has_cidr(&c->denied_peer, "fc00::/7") &&
-	   has_cidr(&c->denied_peer, "fe80::/10") &&
-	   has_cidr(&c->denied_peer, "ff00::/8"),
-	   "denied-peer: every built-in block");
+	/* denied_peer holds the file's lines only; the built-in part is the
+	 * peer filter's table, which --check-config prints, each row marked. */
+	is_int(c->denied_peer.n, 0, "denied-peer: no line of the file");
+	{
+		static const char *const marked[] = {
+			"127.0.0.0/8  # built in: Loopback",
+			"0.0.0.0/8  # built in: \"This network\"",
+			"0.0.0.0/32  # built in: \"This host on this network\"",
+			"10.0.0.0/8  # built in: Private-Use",
+			"172.16.0.0/12  # built in: Private-Use",
+			"192.168.0.0/16  # built in: Private-Use",
+			"169.254.0.0/16  # built in: Link Local",
+			"100.64.0.0/10  # built in: Shared Address Space",
+			"192.0.0.0/24  # built in: IETF Protocol Assignments",
+			"192.0.2.0/24  # built in: Documentation (TEST-NET-1)",
+			"198.18.0.0/15  # built in: Benchmarking",
+			"240.0.0.0/4  # built in: Reserved",
+			"255.255.255.255/32  # built in: Limited Broadcast",
+			"::/128  # built in: Unspecified Address",
+			"::1/128  # built in: Loopback Address",
+			"fc00::/7  # built in: Unique-Local",
+			"fe80::/10  # built in: Link-Local Unicast",
+			"2001:db8::/32  # built in: Documentation",
+		};
+		static const char *const never_denied[] = {
+			"192.0.0.9/32", "2001:1::1/128", "2002::/16", "2001::/32",
+			"::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "::/96",
+		};
+		char *out = print_to_string(c), want[256];
+		const struct pf_row *t;
+		size_t i, n;
+		int all = 1;
+
+		for (i = 0; i < sizeof(marked) / sizeof(marked[0]); i++) {
+			snprintf(want, sizeof(want), "\ndenied-peer = %s\n", marked[i]);
+			if (!strstr(out, want)) {
+				diag("print lacks \"%s\"", want + 1);
+				all = 0;
+			}
+		}
+		ok(all, "denied-peer: the built-in blocks print, marked with their names");
+		t = pf_table(&n);
+		for (i = 0, all = 1; i < n; i++) {
+			if (t[i].reachable || t[i].embed != PF_EMBED_NONE)
+				continue;
+			snprintf(want, sizeof(want), "\ndenied-peer = %s  # built in: %s\n",
+				 t[i].cidr, t[i].name);
+			if (!strstr(out, want)) {
+				diag("print lacks \"%s\"", want + 1);
+				all = 0;
+			}
+		}
+		ok(all, "denied-peer: every denying row of the table prints");
+		for (i = 0, all = 1; i < sizeof(never_denied) / sizeof(never_denied[0]); i++) {
+			snprintf(want, sizeof(want), "\ndenied-peer = %s ", never_denied[i]);
+			if (strstr(out, want)) {
+				diag("print has \"%s\"", want + 1);
+				all = 0;
+			}
+		}
+		ok(all, "denied-peer: reachable and embedding rows print as comments only");
+		free(out);
+	}
 	is_int(c->allowed_peer.n, 0, "allowed-peer: none");
 	is_int(c->allow_loopback_peers, 0, "allow-loopback-peers");
 	is_int(c->api_key.n, 0, "api-key: none");
@@ -441,17 +489,11 @@ static void test_good_values(void)
 		is_str(c->users[1].name, "bob", "full: user name");
 		is_str(c->users[1].password, "pa:ss", "full: password may hold ':'");
 		is_int(c->user_quota, 10, "full: user-quota as set");
-		/* The built-in 14, minus the 4 loopback blocks, plus the file's 2. */
-		is_int(c->denied_peer.n, 12, "full: denied-peer adds to the built-in list");
-		ok(!has_cidr(&c->denied_peer, "127.0.0.0/8") &&
-		   !has_cidr(&c->denied_peer, "::1/128") &&
-		   !has_cidr(&c->denied_peer, "::/128") &&
-		   !has_cidr(&c->denied_peer, "0.0.0.0/8"),
-		   "full: allow-loopback-peers drops loopback and unspecified");
-		ok(has_cidr(&c->denied_peer, "10.0.0.0/8") &&
-		   has_cidr(&c->denied_peer, "198.51.100.0/24") &&
+		/* The file's own 2 (the table is built in, not copied here). */
+		is_int(c->denied_peer.n, 2, "full: denied-peer holds the file's lines");
+		ok(has_cidr(&c->denied_peer, "198.51.100.0/24") &&
 		   has_cidr(&c->denied_peer, "2001:db8:bad::/48"),
-		   "full: RFC 1918 kept, the file's blocks added");
+		   "full: the file's blocks are there");
 		is_int(c->allowed_peer.n, 2, "full: allowed-peer");
 		is_int(c->metrics_allow.n, 1, "full: metrics-allow replaces its default");
 		is_int(c->threads, 2, "full: threads");
@@ -517,6 +559,25 @@ static void test_types(void)
 {
 	struct errs e = { 0 };
 	struct ferry_conf *c;
+
+	/* allow-loopback-peers also drops the file's lines that are exactly a
+	 * loopback or this-host block; other lines stay. */
+	c = load("allow-loopback-peers = yes\ndenied-peer = 127.0.0.0/8\n"
+		 "denied-peer = ::1\ndenied-peer = 0.0.0.0/32\ndenied-peer = 0.0.0.0/8\n"
+		 "denied-peer = ::/128\ndenied-peer = 127.0.0.0/9\n"
+		 "denied-peer = 9.9.9.0/24", &e);
+	if (ok(c != NULL, "denied-peer with allow-loopback-peers loads")) {
+		is_int(c->denied_peer.n, 2, "allow-loopback-peers: the file's loopback blocks go");
+		ok(has_cidr(&c->denied_peer, "127.0.0.0/9") &&
+		   has_cidr(&c->denied_peer, "9.9.9.0/24"),
+		   "allow-loopback-peers: other lines stay");
+	}
+	conf_free(c);
+	c = load("denied-peer = 127.0.0.0/8\ndenied-peer = ::1\ndenied-peer = 9.9.9.0/24", &e);
+	if (ok(c != NULL, "denied-peer without allow-loopback-peers loads"))
+		is_int(c->denied_peer.n, 3, "denied-peer: every line kept");
+	conf_free(c);
+	errs_clear(&e);
 
 	/* booleans */
 	ok(loads("strict-expiry = yes\nallow-anonymous-stun = No\n"
@@ -754,9 +815,20 @@ static void test_print(void)
 	ok(!strstr(out, "wonderland") && !strstr(out, "first-secret") &&
 	   !strstr(out, "key-one") && !strstr(out, "a-signaling-secret"),
 	   "print: no secret anywhere");
-	ok(strstr(out, "\ndenied-peer = 10.0.0.0/8  # built in\n") != NULL &&
-	   strstr(out, "\ndenied-peer = 198.51.100.0/24\n") != NULL,
-	   "print: denied-peer built-ins marked");
+	ok(strstr(out, "\ndenied-peer = 10.0.0.0/8  # built in: Private-Use\n") != NULL &&
+	   strstr(out, "\ndenied-peer = 198.51.100.0/24  # built in: "
+		  "Documentation (TEST-NET-2)\n") != NULL &&
+	   strstr(out, "\ndenied-peer = 198.51.100.0/24\n") != NULL &&
+	   strstr(out, "\ndenied-peer = 2001:db8:bad::/48\n") != NULL,
+	   "print: denied-peer built-ins marked, then the file's lines");
+	/* full.conf has allow-loopback-peers = yes */
+	ok(!strstr(out, "\ndenied-peer = 127.0.0.0/8") &&
+	   !strstr(out, "\ndenied-peer = 0.0.0.0/8") &&
+	   !strstr(out, "\ndenied-peer = 0.0.0.0/32") &&
+	   !strstr(out, "\ndenied-peer = ::1/128") &&
+	   !strstr(out, "\ndenied-peer = ::/128") &&
+	   strstr(out, "\n# denied-peer: 127.0.0.0/8 not denied (allow-loopback-peers)"),
+	   "print: allow-loopback-peers takes the loopback rows off the denied lines");
 	ok(strstr(out, "\nstrict-expiry = yes\n") && strstr(out, "\nlog-level = debug\n"),
 	   "print: booleans and log level as words");
 	free(out);
