@@ -1,5 +1,5 @@
 /* ferryctl — manage ferry's database; everything lives in ctl.c. */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 int main(int argc, char **argv)
 {

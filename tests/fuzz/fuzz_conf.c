@@ -1,5 +1,5 @@
 /*
- * fuzz_conf — libFuzzer target for the configuration parser (src/conf.c).
+ * fuzz_conf — libFuzzer target for the configuration parser (src/conf/conf.c).
  *
  * The input is a configuration file's text (cut at its first NUL, as a
  * file read into a C string would be).  conf_load_string() must either
@@ -8,7 +8,7 @@
  * bounded line naming the file.  conf_needs_restart() compares a loaded
  * configuration with itself.  A violation aborts.
  */
-#include "conf.h"
+#include "conf/conf.h"
 
 #include <stdint.h>
 #include <stdio.h>

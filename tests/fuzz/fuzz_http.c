@@ -1,6 +1,6 @@
 /*
  * fuzz_http — libFuzzer target for the HTTP header and parameter parsers
- * of ferry's own (src/httpparse.c).
+ * of ferry's own (src/http/parse.c).
  *
  * The input is a header or parameter value.  Every parser gets it whole
  * (as a C string cut at its first NUL, as libmicrohttpd hands values
@@ -8,10 +8,11 @@
  * When the input holds a newline, what follows the first one is used as
  * the second argument (the token for hp_has_token, the key parameter for
  * hp_bearer, an allow-list entry for hp_origin_allowed).  Each answer is
- * checked against its contract in httpparse.h, mostly by a second, naive
+ * checked against its contract in http/parse.h, mostly by a second, naive
  * implementation here; a difference aborts.
  */
-#include "httpparse.h"
+#include "http/parse.h"
+#include "core/names.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -118,13 +119,13 @@ static void check_bearer(const char *authz, const char *key)
 static void check_user(const char *u)
 {
 	size_t n = strlen(u), i;
-	int want = n >= 1 && n <= HP_USER_MAX;
+	int want = n >= 1 && n <= NAMES_USER_ID_MAX;
 
 	for (i = 0; i < n && want; i++)
 		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e ||
 		    u[i] == ':')
 			want = 0;
-	CHECK(hp_valid_user(u) == want);
+	CHECK(names_user_id(u) == want);
 }
 
 static void check_ttl(const char *s)

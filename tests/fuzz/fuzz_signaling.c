@@ -42,11 +42,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "jwt.h"
-#include "log.h"
-#include "signaling.h"
-#include "store.h"
+#include "conf/conf.h"
+#include "auth/jwt.h"
+#include "core/log.h"
+#include "signal/signaling.h"
+#include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_stun — libFuzzer target for the STUN codec (src/stun.c).
+ * fuzz_stun — libFuzzer target for the STUN codec (src/stun/stun.c).
  *
  * One input is tried four ways: as a whole STUN message (parse, every
  * typed decoder on every attribute, integrity and fingerprint checks, and
@@ -7,7 +7,7 @@
  * stun_frame_len(), as a ChannelData message, and as demux input. Besides
  * memory errors, broken invariants abort so the fuzzer reports them.
  */
-#include "stun.h"
+#include "stun/stun.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * fuzz_turn — libFuzzer target for the whole TURN request path: requests
- * in through the network seam (server.h), responses and relay actions out,
+ * in through the network seam (turn/engine.h), responses and relay actions out,
  * with clocks the harness controls.
  *
  * The input is a short program (at most 64 operations; tests/fuzz/
@@ -57,14 +57,14 @@
 #define _GNU_SOURCE
 #endif
 
-#include "auth.h"
-#include "conf.h"
-#include "log.h"
-#include "net.h"
-#include "relay.h"
-#include "server.h"
-#include "stats.h"
-#include "stun.h"
+#include "auth/auth.h"
+#include "conf/conf.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "turn/ports.h"
+#include "turn/engine.h"
+#include "turn/stats.h"
+#include "stun/stun.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>

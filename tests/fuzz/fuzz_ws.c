@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ws.h"
+#include "core/utf8.h"
+#include "http/ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +34,7 @@ static void check_event(const struct ws_event *ev)
 	CHECK(ev->data[ev->len] == '\0');
 	switch (ev->type) {
 	case WS_EV_TEXT:
-		CHECK(ws_utf8_valid(ev->data, ev->len));
+		CHECK(utf8_valid(ev->data, ev->len));
 		/* fall through */
 	case WS_EV_BINARY:
 		CHECK(ev->len <= FUZZ_MAX);
@@ -46,7 +47,7 @@ static void check_event(const struct ws_event *ev)
 		break;
 	case WS_EV_CLOSE:
 		CHECK(ev->len <= WS_MAX_CONTROL - 2);
-		CHECK(ws_utf8_valid(ev->data, ev->len));
+		CHECK(utf8_valid(ev->data, ev->len));
 		CHECK(ev->code == WS_CLOSE_NO_STATUS ||
 		      (ev->code >= 1000 && ev->code < 5000));
 		CHECK(ws_close_frame(frame, ev->code, (const char *)ev->data) <=

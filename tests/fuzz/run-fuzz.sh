@@ -37,13 +37,13 @@ top=$(cd "$here/../.." && pwd) || exit 2
 extra_libs=""
 pkgs="libevent_core libevent_extra libevent_pthreads libevent_openssl libssl libcrypto sqlite3 libmicrohttpd jansson"
 case $target in
-stun)	srcs="src/stun.c" ;;
-ws)	srcs="src/ws.c src/util.c" ;;
-jwt)	srcs="src/jwt.c src/util.c" ;;
-conf)	srcs="src/conf.c src/net.c src/log.c src/util.c" ;;
-http)	srcs="src/httpparse.c" ;;
+stun)	srcs="src/stun/stun.c src/core/utf8.c src/core/hmac.c" ;;
+ws)	srcs="src/http/ws.c src/core/util.c src/core/utf8.c" ;;
+jwt)	srcs="src/auth/jwt.c src/core/util.c src/core/hmac.c" ;;
+conf)	srcs="src/conf/conf.c src/core/net.c src/core/log.c src/core/util.c src/core/peerfilter.c" ;;
+http)	srcs="src/http/parse.c src/core/names.c" ;;
 turn|signaling)
-	srcs=$(cd "$top" && ls src/*.c | grep -v -e '^src/main\.c$' -e '^src/ferryctl\.c$' | tr '\n' ' ')
+	srcs=$(cd "$top" && ls src/*/*.c | tr '\n' ' ')
 	extra_libs=$(pkg-config --libs $pkgs 2>/dev/null) ||
 		extra_libs="-levent_core -levent_extra -levent_pthreads -levent_openssl -lsqlite3 -lmicrohttpd"
 	;;
