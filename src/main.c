@@ -7,6 +7,7 @@
 #include "conf/conf.h"
 #include "auth/dbsync.h"
 #include "http/server.h"
+#include "http/routes.h"
 #include "auth/ice_servers.h"
 #include "listen/listen.h"
 #include "core/log.h"
@@ -51,6 +52,7 @@ struct ferry {
 	struct addr_counts *alloc_counts;
 	struct listener_set *listeners;
 	struct sig *sig;
+	struct routes *routes;
 	struct http *http;
 	struct worker **workers;
 	int nworkers;
@@ -459,9 +461,14 @@ static int start(struct ferry *f)
 		.revoked = revoked_for_peer, .revoked_ctx = f,
 	};
 	f->sig = sig_new(&senv);
+	struct routes_env renv = {
+		.auth = f->auth, .store = f->store, .sig = f->sig, .base = f->base,
+		.pool = f->pool,
+	};
+	f->routes = routes_new(&renv);
 	struct http_env henv = {
-		.conf = f->conf, .base = f->base, .auth = f->auth, .store = f->store,
-		.sig = f->sig, .pool = f->pool, .tls = f->tls,
+		.conf = f->conf, .base = f->base, .tls = f->tls,
+		.route = routes_answer, .route_ctx = f->routes,
 	};
 	f->http = http_new(&henv, err, sizeof(err));
 	if (!f->http) {
@@ -484,7 +491,7 @@ static int start(struct ferry *f)
 	for (i = 0; i < listeners_count(f->listeners); i++)
 		log_info("listen", NULL, "STUN/TURN on udp and tcp %s",
 			 net_fmt(&listeners_addr(f->listeners, i)->u.sa, a, sizeof(a)));
-	http_set_workers(f->http, f->workers, f->nworkers);
+	routes_set_workers(f->routes, f->workers, f->nworkers);
 	if (http_start(f->http, err, sizeof(err)) < 0) {
 		log_error("http", NULL, "%s", err);
 		return -1;
@@ -518,6 +525,7 @@ static void stop(struct ferry *f)
 		event_free(f->sig_term);
 	wsconn_free_all();
 	http_free(f->http);
+	routes_free(f->routes);
 	sig_free(f->sig);
 	if (f->workers) {
 		workers_stop(f->workers, f->nworkers);

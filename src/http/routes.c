@@ -1,4 +1,4 @@
-/* api — see routes.h. */
+/* routes — see routes.h. */
 #include "http/routes.h"
 #include "core/names.h"
 #include "auth/auth.h"
@@ -25,9 +25,34 @@
 
 #include <microhttpd.h>
 
+struct routes {
+	struct routes_env env;
+	struct worker **workers;
+	int nworkers;
+};
+
+struct routes *routes_new(const struct routes_env *env)
+{
+	struct routes *rt = xcalloc(1, sizeof(*rt));
+
+	rt->env = *env;
+	return rt;
+}
+
+void routes_free(struct routes *rt)
+{
+	free(rt);
+}
+
+void routes_set_workers(struct routes *rt, struct worker **w, int n)
+{
+	rt->workers = w;
+	rt->nworkers = n;
+}
+
 static const struct ferry_conf *CONF(struct http_req *r)
 {
-	return http_env(r->h)->conf;
+	return http_conf(r->h);
 }
 
 /* ------------------------------------------------------- authorization */
@@ -99,7 +124,7 @@ static int unauthorized(struct http_req *r)
  * that sub is revoked.  Returns 0 with *user set (NULL: a random id), or
  * -1 after answering (a 400 or 403; MHD's result in *answer).
  */
-static int credential_user(struct http_req *r, const struct authz *az,
+static int credential_user(struct routes *rt, struct http_req *r, const struct authz *az,
 			   const char *requested, const char **user, int *answer)
 {
 	*user = requested;
@@ -109,7 +134,7 @@ static int credential_user(struct http_req *r, const struct authz *az,
 				"A signaling token gets credentials only for its own sub.");
 			return -1;
 		}
-		if (az->sub && auth_is_revoked(http_env(r->h)->auth, az->sub)) {
+		if (az->sub && auth_is_revoked(rt->env.auth, az->sub)) {
 			*answer = http_error(r, 403, "forbidden",
 				"The token's user has been revoked.");
 			return -1;
@@ -124,13 +149,13 @@ static int credential_user(struct http_req *r, const struct authz *az,
 	return 0;
 }
 
-static void signing_secret(struct http_req *r, char *out, size_t n, int *have)
+static void signing_secret(struct routes *rt, char *out, size_t n, int *have)
 {
-	*have = auth_signing_secret(http_env(r->h)->auth, out, n) == 0;
+	*have = auth_signing_secret(rt->env.auth, out, n) == 0;
 }
 
 /* GET/POST /api/ice-servers[?user=U&ttl=S] */
-static int ice_servers(struct http_req *r)
+static int ice_servers(struct routes *rt, struct http_req *r)
 {
 	const char *user = http_arg(r, "user"), *ttl_s = http_arg(r, "ttl");
 	json_t *body = NULL, *out;
@@ -172,9 +197,9 @@ static int ice_servers(struct http_req *r)
 				"ttl must be a whole number of seconds from 1.");
 		goto out;
 	}
-	if (credential_user(r, &az, user, &user, &ok) < 0)
+	if (credential_user(rt, r, &az, user, &user, &ok) < 0)
 		goto out;
-	signing_secret(r, secret, sizeof(secret), &have);
+	signing_secret(rt, secret, sizeof(secret), &have);
 	ice_make_creds(CONF(r), have ? secret : NULL, user, ttl, wall_s(), &creds);
 	out = json_pack("{s:o,s:I,s:I}",
 			"iceServers", ice_server_list(CONF(r), r->host, have ? &creds : NULL),
@@ -187,7 +212,7 @@ out:
 }
 
 /* GET /api/turn?service=turn&username=U&key=K (draft-uberti-behave-turn-rest-00) */
-static int api_turn(struct http_req *r)
+static int api_turn(struct routes *rt, struct http_req *r)
 {
 	const char *service = http_arg(r, "service"), *user = http_arg(r, "username");
 	struct ice_creds creds;
@@ -202,9 +227,9 @@ static int api_turn(struct http_req *r)
 		ok = http_error(r, 400, "bad-request", "service=turn is required.");
 		goto out;
 	}
-	if (credential_user(r, &az, user, &user, &ok) < 0)
+	if (credential_user(rt, r, &az, user, &user, &ok) < 0)
 		goto out;
-	signing_secret(r, secret, sizeof(secret), &have);
+	signing_secret(rt, secret, sizeof(secret), &have);
 	if (!have) {
 		ok = http_error(r, 503, "no-secret",
 				"No auth-secret is configured, so no TURN credentials can be issued.");
@@ -219,25 +244,24 @@ out:
 	return ok;
 }
 
-static int healthz(struct http_req *r)
+static int healthz(struct routes *rt, struct http_req *r)
 {
 	char err[256];
-	const struct http_env *env = http_env(r->h);
 
 	/* The error format, plus the part that fails; the details (paths)
 	 * go to the log, not to whoever asks. */
-	if (store_check(env->store, err, sizeof(err)) != 0) {
+	if (store_check(rt->env.store, err, sizeof(err)) != 0) {
 		log_warn("http", NULL, "healthz: database: %s", err);
 		return http_json(r, 503, json_pack("{s:s,s:s,s:s}", "error", "unavailable",
 			"message", "The database does not answer.", "failing", "database"));
 	}
-	if (env->nworkers <= 0 || !env->workers)
+	if (rt->nworkers <= 0 || !rt->workers)
 		return http_json(r, 503, json_pack("{s:s,s:s,s:s}", "error", "unavailable",
 			"message", "The relay workers are not running.", "failing", "listeners"));
 	return http_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-static int metrics(struct http_req *r)
+static int metrics(struct routes *rt, struct http_req *r)
 {
 	const struct ferry_conf *c = CONF(r);
 	net_addr canon;
@@ -253,7 +277,12 @@ static int metrics(struct http_req *r)
 	if (i == c->metrics_allow.n)
 		return http_error(r, 403, "forbidden",
 				  "Metrics are not available from this address.");
-	text = metrics_render(http_env(r->h), r->h, &len);
+	struct metrics_src src = {
+		.workers = rt->workers, .nworkers = rt->nworkers,
+		.pool = rt->env.pool, .sig = rt->env.sig, .http = r->h,
+	};
+
+	text = metrics_render(&src, &len);
 	ok = http_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	free(text);
 	return ok;
@@ -354,8 +383,9 @@ static int method_is(struct http_req *r, const char *a, const char *b)
 	return strcmp(r->method, a) == 0 || (b && strcmp(r->method, b) == 0);
 }
 
-int api_route(struct http_req *r)
+int routes_answer(void *ctx, struct http_req *r)
 {
+	struct routes *rt = ctx;
 	const char *p = r->path;
 
 	/* It would end up in the URLs handed out (RFC 9110 §7.2: 400). */
@@ -366,30 +396,30 @@ int api_route(struct http_req *r)
 	if (r->origin && !r->origin_ok)
 		return http_error(r, 403, "forbidden", "This origin is not allowed.");
 	if (strcmp(p, "/ws") == 0)
-		return wsconn_upgrade(r);
+		return wsconn_upgrade(r, rt->env.sig, rt->env.base);
 	if (strcmp(p, "/api/ice-servers") == 0) {
 		if (!method_is(r, "GET", "POST"))
 			return http_error_with(r, 405, "method-not-allowed", "Use GET or POST.",
 					       "Allow", "GET, POST");
-		return ice_servers(r);
+		return ice_servers(rt, r);
 	}
 	if (strcmp(p, "/api/turn") == 0) {
 		if (!method_is(r, "GET", "POST"))
 			return http_error_with(r, 405, "method-not-allowed", "Use GET or POST.",
 					       "Allow", "GET, POST");
-		return api_turn(r);
+		return api_turn(rt, r);
 	}
 	if (strcmp(p, "/healthz") == 0) {
 		if (!method_is(r, "GET", "HEAD"))
 			return http_error_with(r, 405, "method-not-allowed", "Use GET.",
 					       "Allow", "GET, HEAD");
-		return healthz(r);
+		return healthz(rt, r);
 	}
 	if (strcmp(p, "/metrics") == 0) {
 		if (!method_is(r, "GET", "HEAD"))
 			return http_error_with(r, 405, "method-not-allowed", "Use GET.",
 					       "Allow", "GET, HEAD");
-		return metrics(r);
+		return metrics(rt, r);
 	}
 	if (strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0)
 		return not_found(r);

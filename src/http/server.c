@@ -1,6 +1,5 @@
 /* http — see server.h. */
 #include "http/server.h"
-#include "http/routes.h"
 #include "conf/conf.h"
 #include "http/parse.h"
 #include "http/https.h"
@@ -47,20 +46,19 @@ struct http {
 	uint64_t status[600];      /* responses by status code */
 };
 
-const struct http_env *http_env(const struct http *h)
+const struct ferry_conf *http_conf(const struct http *h)
 {
-	return &h->env;
+	return h->env.conf;
+}
+
+struct event_base *http_base(const struct http *h)
+{
+	return h->env.base;
 }
 
 void http_set_conf(struct http *h, const struct ferry_conf *conf)
 {
 	h->env.conf = conf;
-}
-
-void http_set_workers(struct http *h, struct worker **w, int n)
-{
-	h->env.workers = w;
-	h->env.nworkers = n;
 }
 
 void http_status_counts(const struct http *h, uint64_t counts[600])
@@ -190,7 +188,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (r->body_len > HTTP_MAX_BODY)
 		return http_error(r, 413, "payload-too-large",
 				  "The request body is larger than 64 KiB.") ? MHD_YES : MHD_NO;
-	return api_route(r) ? MHD_YES : MHD_NO;
+	return hd->h->env.route(hd->h->env.route_ctx, r) ? MHD_YES : MHD_NO;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -16,27 +16,23 @@
 #include <jansson.h>
 #include "core/net.h"
 
-struct auth;
 struct event_base;
 struct ferry_conf;
 struct http;
+struct http_req;
 struct MHD_Connection;
-struct sig;
-struct store;
 struct tls;
-struct worker;
-struct relay_pool;
 
+/* What the HTTP server needs; what a request is answered with is the
+ * route callback's business (routes.h), so this layer knows no route. */
 struct http_env {
 	const struct ferry_conf *conf;     /* replaced with http_set_conf() */
 	struct event_base *base;
-	struct auth *auth;
-	struct store *store;               /* the main thread's connection */
-	struct sig *sig;
-	struct worker **workers;           /* for /metrics and /healthz */
-	int nworkers;
-	struct relay_pool *pool;
 	struct tls *tls;                   /* for https-listen */
+	/* Answers r: queues exactly one response and returns 1, or 0 when
+	 * MHD could not take it (the connection is then closed). */
+	int (*route)(void *ctx, struct http_req *r);
+	void *route_ctx;
 };
 
 /* Bind every http-listen address.  NULL with err on failure. */
@@ -47,9 +43,9 @@ int http_start(struct http *h, char *err, size_t errlen);
 void http_stop_listening(struct http *h);
 void http_free(struct http *h);
 void http_set_conf(struct http *h, const struct ferry_conf *conf);
-/* The relay workers, for /metrics and /healthz (once they exist). */
-void http_set_workers(struct http *h, struct worker **w, int n);
-const struct http_env *http_env(const struct http *h);
+/* The configuration in force (routes read theirs here). */
+const struct ferry_conf *http_conf(const struct http *h);
+struct event_base *http_base(const struct http *h);
 /* Run MHD soon (after an upgraded socket was handed back). */
 void http_kick(struct http *h);
 

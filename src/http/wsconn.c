@@ -37,6 +37,7 @@
 struct wsconn {
 	struct sig_conn sc;                /* first: signaling hands it back */
 	struct http *h;
+	struct sig *sig;
 	MHD_socket fd;
 	struct event *rev, *wev;
 	uint8_t *out;                      /* out[out_off..out_len): not yet */
@@ -58,6 +59,8 @@ struct wsconn {
 /* Handed from the upgrade request to the upgrade callback. */
 struct pending {
 	struct http *h;
+	struct sig *sig;
+	struct event_base *base;
 	char host[256];
 	net_addr remote;
 };
@@ -69,12 +72,12 @@ static struct event *sweep_ev, *flush_ev;
 
 static const struct ferry_conf *CONF(struct wsconn *c)
 {
-	return http_env(c->h)->conf;
+	return http_conf(c->h);
 }
 
 static struct sig *SIG(struct wsconn *c)
 {
-	return http_env(c->h)->sig;
+	return c->sig;
 }
 
 static void undirty(struct wsconn *c)
@@ -390,7 +393,7 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 		     struct MHD_UpgradeResponseHandle *urh)
 {
 	struct pending *pd = cls;
-	struct event_base *base = http_env(pd->h)->base;
+	struct event_base *base = pd->base;
 	struct wsconn *c = xcalloc(1, sizeof(*c));
 	int one = 1;
 
@@ -398,6 +401,7 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 	memcpy(c->sc.host, pd->host, sizeof(c->sc.host));
 	c->sc.remote = pd->remote;
 	c->h = pd->h;
+	c->sig = pd->sig;
 	c->urh = urh;
 	c->last_rx = c->last_ping = mono_ms();
 	free(pd);
@@ -427,7 +431,7 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 		process(c, (const uint8_t *)extra, extra_len);
 }
 
-int wsconn_upgrade(struct http_req *r)
+int wsconn_upgrade(struct http_req *r, struct sig *sig, struct event_base *base)
 {
 	const char *upgrade = http_header(r, "Upgrade");
 	const char *connection = http_header(r, "Connection");
@@ -453,6 +457,8 @@ int wsconn_upgrade(struct http_req *r)
 				  "Sec-WebSocket-Key is missing or not 16 bytes of base64.");
 	pd = xcalloc(1, sizeof(*pd));
 	pd->h = r->h;
+	pd->sig = sig;
+	pd->base = base;
 	memcpy(pd->host, r->host, sizeof(pd->host));
 	pd->remote = r->remote;
 	resp = MHD_create_response_for_upgrade(upgraded, pd);

@@ -12,11 +12,14 @@
 
 #include <stddef.h>
 
+struct event_base;
 struct http_req;
+struct sig;
 
 /* Validate the handshake of a request for /ws and queue the 101 response
- * (or 400/426/405 with a JSON reason).  Returns as api_route() does. */
-int wsconn_upgrade(struct http_req *r);
+ * (or 400/426/405 with a JSON reason); the upgraded connection then runs
+ * on base and carries a peer of sig.  Returns as routes_answer() does. */
+int wsconn_upgrade(struct http_req *r, struct sig *sig, struct event_base *base);
 
 /* At exit: end every connection now (no closing handshake). */
 void wsconn_free_all(void);
