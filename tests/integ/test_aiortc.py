@@ -20,7 +20,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import Ferryd, relay_only, run, skip, test  # noqa: E402
+from harness import run, skip, test  # noqa: E402
+from process import Ferryd  # noqa: E402
+from sdp import relay_only  # noqa: E402
 
 SECRET = "s3cret"
 N_MESSAGES = 50

@@ -13,8 +13,11 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYCTL, WS, Ferryd, http_json, jwt_hs256, run,  # noqa: E402
-                       run_cmd, test, turn_rest_password, wait_for)
+from creds import jwt_hs256, turn_rest_password  # noqa: E402
+from harness import run, test, wait_for  # noqa: E402
+from httpapi import http_json  # noqa: E402
+from process import FERRYCTL, Ferryd, run_cmd  # noqa: E402
+from wsclient import WS  # noqa: E402
 from turnclient import TurnClient, udp_peer  # noqa: E402
 
 SIG_SECRET = "control-plane-signing-key"

@@ -10,9 +10,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (start_turn_peer, start_uclient, uclient_result, FERRYCTL,  # noqa: E402
-                       Ferryd, have, http_json, metric, relay_only, run, run_cmd,
-                       skip, test, turn_rest_password, wait_for)
+from creds import turn_rest_password  # noqa: E402
+from harness import run, skip, test, wait_for  # noqa: E402
+from httpapi import http_json, metric  # noqa: E402
+from process import (FERRYCTL, Ferryd, have, run_cmd, start_turn_peer, start_uclient,  # noqa: E402
+                     uclient_result)
+from sdp import relay_only  # noqa: E402
 
 RELAY = "relay-ip = 127.0.0.1\nallow-loopback-peers = yes\nrelay-ports = 51000-51999\n"
 MESSAGES = 10

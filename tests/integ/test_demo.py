@@ -10,8 +10,10 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (BUILDDIR, on_cleanup, port_free, run, skip,  # noqa: E402
-                       stun_parse, stun_request, test, udp_exchange, wait_for)
+from harness import on_cleanup, run, skip, test, wait_for  # noqa: E402
+from net import port_free, udp_exchange  # noqa: E402
+from process import BUILDDIR  # noqa: E402
+from stun import stun_parse, stun_request  # noqa: E402
 
 
 def children(pid):

@@ -19,10 +19,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-import ferrytest  # noqa: E402
-from ferrytest import (free_port_range, FERRYCTL, WS, WSClosed, Ferryd, have, http_request,  # noqa: E402
-                       metric, on_cleanup, run, run_cmd, skip, stun_parse,
-                       stun_request, tcp_read_message, test, wait_for)
+import process  # noqa: E402
+from harness import on_cleanup, run, skip, test, wait_for  # noqa: E402
+from httpapi import http_request, metric  # noqa: E402
+from net import free_port_range  # noqa: E402
+from process import FERRYCTL, Ferryd, have, run_cmd  # noqa: E402
+from stun import stun_parse, stun_request, tcp_read_message  # noqa: E402
+from wsclient import WS, WSClosed  # noqa: E402
 import turnclient as tc  # noqa: E402
 from turnclient import TurnClient, recv_from, udp_peer  # noqa: E402
 
@@ -312,7 +315,7 @@ class LimitedFerryd(Ferryd):
         starts = self.read_log().count("started")
         self._logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            ["prlimit", f"--nofile={self.nofile}:{self.nofile}", ferrytest.FERRYD,
+            ["prlimit", f"--nofile={self.nofile}:{self.nofile}", process.FERRYD,
              "-f", "-c", self.conf_path] + self.args,
             stdin=subprocess.DEVNULL, stdout=self._logf, stderr=subprocess.STDOUT)
         on_cleanup(self.kill)

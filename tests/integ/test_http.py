@@ -1,4 +1,4 @@
-"""The HTTP API (spec/http-api.md) against the real ferryd with Python's
+"""The HTTP API (doc/http-api.md) against the real ferryd with Python's
 http.client: ICE servers and TURN credentials (checked against an HMAC
 computed here), authorization by api-key and by signaling JWT, /api/turn,
 /healthz, /metrics, static files and path escapes, CORS, and limits."""
@@ -11,10 +11,13 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (WS, Ferryd, http_json, http_request,  # noqa: E402
-                       jwt_hs256, metric, run, server_closed, stun_parse, stun_request,
-                       tcp_read_message, test, turn_rest_password,
-                       wait_for)
+from creds import jwt_hs256, turn_rest_password  # noqa: E402
+from harness import run, test, wait_for  # noqa: E402
+from httpapi import http_json, http_request, metric  # noqa: E402
+from net import server_closed  # noqa: E402
+from process import Ferryd  # noqa: E402
+from stun import stun_parse, stun_request, tcp_read_message  # noqa: E402
+from wsclient import WS  # noqa: E402
 
 FIRST, SECOND = "first-secret", "second-secret"
 TTL_CAP = 3600

@@ -8,8 +8,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (BUILDDIR, Ferryd, have, run, run_cmd, skip,  # noqa: E402,F401
-                       stun_parse, stun_request, test, udp_exchange)
+from harness import run, skip, test  # noqa: E402
+from net import udp_exchange  # noqa: E402
+from process import BUILDDIR, Ferryd, have, run_cmd  # noqa: E402
+from stun import stun_parse, stun_request  # noqa: E402
 
 DEST = tempfile.mkdtemp(prefix="ferry-destdir-")
 PREFIX = None
@@ -64,13 +66,13 @@ def installed_daemon_runs():
     f = Ferryd(start=False, conf="web-root = " + os.path.join(PREFIX, "share/ferry/www"))
     text = open(f.conf_path).read().replace("web-root =\n", "", 1)
     f.write_conf(text)
-    import ferrytest
-    saved = ferrytest.FERRYD
-    ferrytest.FERRYD = os.path.join(PREFIX, "sbin/ferryd")
+    import process
+    saved = process.FERRYD
+    process.FERRYD = os.path.join(PREFIX, "sbin/ferryd")
     try:
         f.start()
     finally:
-        ferrytest.FERRYD = saved
+        process.FERRYD = saved
     mtype, _, _ = stun_parse(udp_exchange(f.addr, stun_request()))
     assert mtype == 0x0101
     page = urllib.request.urlopen(f"http://127.0.0.1:{f.http_port}/", timeout=5).read()

@@ -6,8 +6,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import turnclient as tc  # noqa: E402
-from ferrytest import (Ferryd, metric, run, server_closed, stun_parse, stun_request,  # noqa: E402
-                       tcp_read_message, test, udp_exchange)
+from harness import run, test  # noqa: E402
+from httpapi import metric  # noqa: E402
+from net import server_closed, udp_exchange  # noqa: E402
+from process import Ferryd  # noqa: E402
+from stun import stun_parse, stun_request, tcp_read_message  # noqa: E402
 import socket  # noqa: E402
 
 

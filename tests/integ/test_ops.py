@@ -9,9 +9,10 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYCTL, Ferryd, have, on_cleanup, run, run_cmd, skip,  # noqa: E402
-                       start_turn_peer,
-                       stun_parse, stun_request, test, udp_exchange, wait_for)
+from harness import on_cleanup, run, skip, test, wait_for  # noqa: E402
+from net import udp_exchange  # noqa: E402
+from process import FERRYCTL, Ferryd, have, run_cmd, start_turn_peer  # noqa: E402
+from stun import stun_parse, stun_request  # noqa: E402
 
 
 def proc_ids(pid):

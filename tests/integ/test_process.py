@@ -5,8 +5,11 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYD, SRCDIR, Ferryd, free_port, http_json, run, run_cmd,  # noqa: E402
-                       stun_parse, stun_request, test, udp_exchange, wait_for)
+from harness import run, test, wait_for  # noqa: E402
+from httpapi import http_json  # noqa: E402
+from net import free_port, udp_exchange  # noqa: E402
+from process import FERRYD, SRCDIR, Ferryd, run_cmd  # noqa: E402
+from stun import stun_parse, stun_request  # noqa: E402
 
 
 @test

@@ -9,7 +9,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import run, test  # noqa: E402
+from harness import run, test  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))      # tests/integ
 TESTS = os.path.dirname(HERE)                            # tests

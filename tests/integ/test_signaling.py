@@ -1,6 +1,6 @@
-"""The signaling protocol (spec/signaling.md) against the real ferryd, with
+"""The signaling protocol (doc/signaling.md) against the real ferryd, with
 Debian's python3-websockets as the client and a hand-made RFC 6455 client
-(lib/ferrytest.RawWS) for frames a library will not send and for clients
+(lib/wsclient.RawWS) for frames a library will not send and for clients
 that stop reading or answering.  Timing tests run with a 2 s reconnect
 grace and a 5 s idle timeout to stay quick."""
 import json
@@ -11,9 +11,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (FERRYCTL, WS, Ferryd, RawWS, WSClosed,  # noqa: E402
-                       http_request, jwt_hs256, metric, run, run_cmd, test,
-                       turn_rest_password, vm_rss_kib, wait_for)
+from creds import jwt_hs256, turn_rest_password  # noqa: E402
+from harness import run, test, wait_for  # noqa: E402
+from httpapi import http_request, metric  # noqa: E402
+from process import FERRYCTL, Ferryd, run_cmd, vm_rss_kib  # noqa: E402
+from wsclient import WS, RawWS, WSClosed  # noqa: E402
 
 TURN_SECRET = "turn-secret"
 SIG_SECRET = "sig-secret"

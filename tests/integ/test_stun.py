@@ -8,9 +8,11 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (Ferryd, error_code, have, run, run_cmd, server_closed, skip,  # noqa: E402
-                       stun_attr, stun_parse, stun_request, tcp_read_message,
-                       test, udp_exchange, xor_addr)
+from harness import run, skip, test  # noqa: E402
+from net import server_closed, udp_exchange  # noqa: E402
+from process import Ferryd, have, run_cmd  # noqa: E402
+from stun import (error_code, stun_attr, stun_parse, stun_request, tcp_read_message,  # noqa: E402
+                  xor_addr)
 
 ATTR_XOR_MAPPED = 0x0020
 ATTR_SOFTWARE = 0x8022

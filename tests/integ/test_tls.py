@@ -25,10 +25,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (start_turn_peer, start_uclient, uclient_result, FERRYD, WS,  # noqa: E402
-                       Ferryd, free_port, have, on_cleanup,
-                       run, run_cmd, skip, stun_parse, stun_request,
-                       tcp_read_message, test, vm_rss_kib, wait_for, xor_addr)
+from harness import on_cleanup, run, skip, test, wait_for  # noqa: E402
+from net import free_port  # noqa: E402
+from process import (FERRYD, Ferryd, have, run_cmd, start_turn_peer, start_uclient,  # noqa: E402
+                     uclient_result, vm_rss_kib)
+from stun import stun_parse, stun_request, tcp_read_message, xor_addr  # noqa: E402
+from wsclient import WS  # noqa: E402
 
 ATTR_XOR_MAPPED = 0x0020
 RELAY = """relay-ip = 127.0.0.1
@@ -674,7 +676,7 @@ def https_api_and_wss():
     status, _, body = get("/api/ice-servers", host="localhost")
     assert f"turns:localhost:{s.tls_port}?transport=tcp" in body.decode(), body
     # the plain HTTP listener lists the same TLS URL
-    from ferrytest import http_json
+    from httpapi import http_json
     _, _, plain = http_json(s.http_port, "GET", "/api/ice-servers")
     assert want in [u for x in plain["iceServers"] for u in x["urls"]], plain
 
@@ -696,7 +698,7 @@ def https_api_and_wss():
 
     # without tls-listen there is no turns: URL
     s2 = tls_ferryd(tls=False, https=True, extra="auth-secret = secret\n")
-    from ferrytest import http_json as hj
+    from httpapi import http_json as hj
     _, _, plain = hj(s2.http_port, "GET", "/api/ice-servers")
     urls = [u for x in plain["iceServers"] for u in x["urls"]]
     assert urls and not any(u.startswith("turns:") for u in urls), urls

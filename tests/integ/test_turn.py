@@ -10,8 +10,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import (start_turn_peer, start_uclient, uclient_result, FERRYCTL,  # noqa: E402
-                       Ferryd, have, metric, run, run_cmd, skip, test, wait_for)
+from harness import run, skip, test, wait_for  # noqa: E402
+from httpapi import metric  # noqa: E402
+from process import (FERRYCTL, Ferryd, have, run_cmd, start_turn_peer, start_uclient,  # noqa: E402
+                     uclient_result)
 import turnclient as tc  # noqa: E402
 from turnclient import TurnClient, udp_peer  # noqa: E402
 

@@ -10,7 +10,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ferrytest import Ferryd, free_port_range, run, skip, test  # noqa: E402
+from harness import run, skip, test  # noqa: E402
+from net import free_port_range  # noqa: E402
+from process import Ferryd  # noqa: E402
 import turnclient as tc  # noqa: E402
 from turnclient import TurnClient, recv_from, udp_peer  # noqa: E402
 

@@ -19,7 +19,7 @@ import struct
 import time
 import zlib
 
-from ferrytest import MAGIC, xor_addr
+from stun import MAGIC, xor_addr
 
 
 # methods
