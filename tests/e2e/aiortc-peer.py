@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A non-browser WebRTC peer in a ferry room: Debian's aiortc (1.4) behind
-the WebSocket protocol of spec/signaling.md, media only through TURN.
+the WebSocket protocol of doc/signaling.md, media only through TURN.
 
     /usr/bin/python3 tests/e2e/aiortc-peer.py --url ws://127.0.0.1:PORT/ws \
         --room R [--name aiortc] [--timeout 60] [--min-frames 10] [--exit-after-frames N]

@@ -1,58 +1,48 @@
 // The mesh: one RTCPeerConnection per remote peer, negotiated as
-// spec/signaling.md recommends.  A peer that is already in the room offers
+// doc/signaling.md recommends.  A peer that is already in the room offers
 // to a newcomer when it gets `peer-joined`; the newcomer only answers.  So
 // each connection has exactly one offering side, which rules out glare and
 // makes that side the one that restarts ICE when the connection fails.
 //
-// Events (on(name, fn)):
-//   peer-added(peer)      a remote peer to show (peer.id, peer.name)
-//   peer-removed(peer)
-//   peer-stream(peer, stream)
-//   peer-state(peer)      peer.state changed ('new', 'connecting',
+// Events (a CustomEvent each; `detail` is what follows the name):
+//   peer-added peer       a remote peer to show (peer.id, peer.name)
+//   peer-removed peer
+//   peer-stream {peer, stream}
+//   peer-state peer       peer.state changed ('new', 'connecting',
 //                         'connected', 'disconnected', 'failed', 'restarting')
-//   peer-media(peer)      peer.audio / peer.video changed (its broadcast)
-//   chat(peer, text)      a chat line from peer
-//   welcome(msg, info)    forwarded from the signaling client
+//   peer-media peer       peer.audio / peer.video changed (its broadcast)
+//   chat {peer, text}     a chat line from peer
+//   welcome {msg, resumed, idChanged}  the signaling client's, after the
+//                         call has handled it
+// A listener that throws is reported as an uncaught error; the other
+// listeners and the dispatching code carry on.
 
 const DISCONNECTED_GRACE_MS = 4000;   // 'disconnected' this long: restart ICE
 const RESTART_MIN_GAP_MS = 3000;
 
-export class Call {
+export class Call extends EventTarget {
   // signaling: a Signaling; local: {stream, audio, video}; relayOnly: bool
   constructor(signaling, local, relayOnly) {
+    super();
     this.sig = signaling;
     this.local = local;
     this.relayOnly = relayOnly;
     this.iceServers = [];
     this.peers = new Map();   // id -> peer
-    this.handlers = {};
     this.audioOn = local.audio;
     this.videoOn = local.video;
-    signaling.on('welcome', (msg, info) => this.onWelcome(msg, info));
-    signaling.on('message', (msg) => this.onMessage(msg));
-  }
-
-  on(name, fn) {
-    (this.handlers[name] ||= []).push(fn);
-    return this;
-  }
-
-  emit(name, ...args) {
-    for (const fn of this.handlers[name] || []) {
-      try {
-        fn(...args);
-      } catch (e) {
-        console.error(`ferry: ${name} handler failed`, e);
-      }
-    }
+    signaling.addEventListener('welcome', (e) => this.onWelcome(e.detail));
+    signaling.addEventListener('message', (e) => this.onMessage(e.detail));
   }
 
   // ---------------------------------------------------------------- signaling
 
-  onWelcome(msg, info) {
+  // detail: the signaling client's welcome detail, {msg, resumed, idChanged}
+  onWelcome(detail) {
+    const {msg, resumed} = detail;
     this.iceServers = Array.isArray(msg.iceServers) ? msg.iceServers : [];
     const listed = new Map((msg.peers || []).map((p) => [p.id, p]));
-    if (!info.resumed) {
+    if (!resumed) {
       // A new place: whatever we had belongs to an id the others have
       // already seen leave.  Start over as a newcomer, whom they offer to.
       for (const peer of [...this.peers.values()]) this.removePeer(peer.id);
@@ -76,7 +66,7 @@ export class Call {
       }
     }
     this.sendState();
-    this.emit('welcome', msg, info);
+    this.dispatchEvent(new CustomEvent('welcome', {detail}));
   }
 
   onMessage(msg) {
@@ -114,9 +104,9 @@ export class Call {
     if (data.kind === 'state') {
       peer.audio = data.audio !== false;
       peer.video = data.video !== false;
-      this.emit('peer-media', peer);
+      this.dispatchEvent(new CustomEvent('peer-media', {detail: peer}));
     } else if (data.kind === 'chat' && typeof data.text === 'string') {
-      this.emit('chat', peer, data.text.slice(0, 2000));
+      this.dispatchEvent(new CustomEvent('chat', {detail: {peer, text: data.text.slice(0, 2000)}}));
     }
   }
 
@@ -146,7 +136,7 @@ export class Call {
     };
     this.peers.set(peer.id, peer);
     peer.pc = this.createPc(peer);
-    this.emit('peer-added', peer);
+    this.dispatchEvent(new CustomEvent('peer-added', {detail: peer}));
     if (offerer) this.makeOffer(peer, false);
     return peer;
   }
@@ -161,7 +151,7 @@ export class Call {
     } catch {
       // already closed
     }
-    this.emit('peer-removed', peer);
+    this.dispatchEvent(new CustomEvent('peer-removed', {detail: peer}));
   }
 
   createPc(peer) {
@@ -184,7 +174,7 @@ export class Call {
     pc.ontrack = (ev) => {
       if (!peer.stream.getTracks().includes(ev.track)) peer.stream.addTrack(ev.track);
       ev.track.onended = () => peer.stream.removeTrack(ev.track);
-      this.emit('peer-stream', peer, peer.stream);
+      this.dispatchEvent(new CustomEvent('peer-stream', {detail: {peer, stream: peer.stream}}));
     };
     pc.onconnectionstatechange = () => this.onConnectionState(peer);
     return pc;
@@ -193,7 +183,7 @@ export class Call {
   setState(peer, state) {
     if (peer.state === state) return;
     peer.state = state;
-    this.emit('peer-state', peer);
+    this.dispatchEvent(new CustomEvent('peer-state', {detail: peer}));
   }
 
   onConnectionState(peer) {

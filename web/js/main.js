@@ -93,18 +93,19 @@ async function join(ui, params) {
     audio: call.audioOn, video: call.videoOn});
   controls();
 
-  call.on('peer-added', (p) => ui.addTile(p.id, p.name));
-  call.on('peer-removed', (p) => ui.removeTile(p.id));
-  call.on('peer-stream', (p, stream) => ui.setTileStream(p.id, stream));
-  call.on('peer-state', (p) => ui.setTileState(p.id, p.state));
-  call.on('peer-media', (p) => ui.setTileMedia(p.id, p.audio, p.video));
-  call.on('chat', (p, text) => ui.chatLine(p.name || 'Guest', text));
-  call.on('welcome', (msg, info) => {
+  call.addEventListener('peer-added', (e) => ui.addTile(e.detail.id, e.detail.name));
+  call.addEventListener('peer-removed', (e) => ui.removeTile(e.detail.id));
+  call.addEventListener('peer-stream', (e) => ui.setTileStream(e.detail.peer.id, e.detail.stream));
+  call.addEventListener('peer-state', (e) => ui.setTileState(e.detail.id, e.detail.state));
+  call.addEventListener('peer-media', (e) => ui.setTileMedia(e.detail.id, e.detail.audio, e.detail.video));
+  call.addEventListener('chat', (e) => ui.chatLine(e.detail.peer.name || 'Guest', e.detail.text));
+  call.addEventListener('welcome', (e) => {
     welcomes += 1;
-    lastResumed = info.resumed;
+    lastResumed = e.detail.resumed;
   });
 
-  sig.on('status', (state, detail) => {
+  sig.addEventListener('status', (e) => {
+    const {state, reason} = e.detail;
     if (state === 'connecting') ui.status('connecting…');
     if (state === 'joined') {
       ui.status(relayOnly ? 'in the call (relay only)' : 'in the call');
@@ -113,15 +114,17 @@ async function join(ui, params) {
     }
     if (state === 'reconnecting') {
       ui.status('reconnecting…');
-      ui.banner(`${detail || 'Connection to the server lost'}. Reconnecting…`, 'warn');
+      ui.banner(`${reason || 'Connection to the server lost'}. Reconnecting…`, 'warn');
     }
   });
-  sig.on('message', (msg) => {
+  sig.addEventListener('message', (e) => {
+    const msg = e.detail;
     if (msg.type === 'error' && (msg.code === 'server-busy' || msg.code === 'rate-limited')) {
       ui.banner(`The server is busy (${msg.message || msg.code}).`, 'warn');
     }
   });
-  sig.on('fatal', (code, text) => {
+  sig.addEventListener('fatal', (e) => {
+    const {code, text} = e.detail;
     call.leave();
     ui.status('not in the call');
     const msg = FATAL_TEXT[code] || `The server refused to let you in: ${text}`;

@@ -1,4 +1,4 @@
-// Signaling client for ferry's WebSocket protocol (spec/signaling.md).
+// Signaling client for ferry's WebSocket protocol (doc/signaling.md).
 //
 // One Signaling object is one place in one room.  It opens ws(s)://<host>/ws,
 // sends `join`, and after the first `welcome` keeps that place: when the
@@ -9,16 +9,18 @@
 // welcome did not resume (the place was lost), they are dropped, since they
 // name peers of the old place.
 //
-// Events (on(name, fn)):
-//   welcome(msg, {resumed, idChanged})  after every welcome
-//   message(msg)                        every other server message
-//   status(state, detail)               'connecting' | 'joined' |
+// Events (a CustomEvent each; `detail` is what follows the name):
+//   welcome {msg, resumed, idChanged}   after every welcome
+//   message msg                         every other server message
+//   status {state, reason}              state: 'connecting' | 'joined' |
 //                                       'reconnecting' | 'closed'; with
-//                                       'reconnecting', detail is a sentence
+//                                       'reconnecting', reason is a sentence
 //                                       saying why
-//   fatal(code, text)                   the place is gone for good:
+//   fatal {code, text}                  the place is gone for good:
 //                                       room-full, unauthorized, replaced,
 //                                       or a refused join; no retry follows
+// A listener that throws is reported as an uncaught error; the other
+// listeners and the dispatching code carry on.
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 5000;
@@ -35,9 +37,10 @@ export function signalingUrl(loc = window.location) {
   return `${scheme}//${loc.host}/ws`;
 }
 
-export class Signaling {
+export class Signaling extends EventTarget {
   // opts: {url, room, name, token}
   constructor(opts) {
+    super();
     this.url = opts.url || signalingUrl();
     this.room = opts.room;
     this.name = opts.name || '';
@@ -49,25 +52,9 @@ export class Signaling {
     this.joined = false;
     this.stopped = false;    // left, or a fatal error: never reconnect
     this.outbox = [];
-    this.handlers = {};
     this.retryMs = RETRY_MIN_MS;
     this.timers = {};
     this.pingSeq = 0;
-  }
-
-  on(name, fn) {
-    (this.handlers[name] ||= []).push(fn);
-    return this;
-  }
-
-  emit(name, ...args) {
-    for (const fn of this.handlers[name] || []) {
-      try {
-        fn(...args);
-      } catch (e) {
-        console.error(`ferry: ${name} handler failed`, e);
-      }
-    }
   }
 
   start() {
@@ -95,7 +82,7 @@ export class Signaling {
     } else if (ws) {
       ws.close();
     }
-    this.emit('status', 'closed', 'left');
+    this.dispatchEvent(new CustomEvent('status', {detail: {state: 'closed', reason: 'left'}}));
   }
 
   // Drop the socket as a network failure would, keeping the place (tests).
@@ -115,7 +102,8 @@ export class Signaling {
       return;
     }
     this.ws = ws;
-    this.emit('status', this.id ? 'reconnecting' : 'connecting');
+    this.dispatchEvent(new CustomEvent('status',
+      {detail: {state: this.id ? 'reconnecting' : 'connecting'}}));
     this.timers.connect = setTimeout(() => {
       if (ws === this.ws && !this.joined) ws.close(4002, 'join timed out');
     }, CONNECT_WAIT_MS);
@@ -158,8 +146,10 @@ export class Signaling {
       this.startPing();
       const pending = this.outbox;
       this.outbox = [];
-      this.emit('welcome', msg, {resumed, idChanged: previous !== null && previous !== msg.id});
-      this.emit('status', 'joined', resumed ? 'resumed' : '');
+      this.dispatchEvent(new CustomEvent('welcome',
+        {detail: {msg, resumed, idChanged: previous !== null && previous !== msg.id}}));
+      this.dispatchEvent(new CustomEvent('status',
+        {detail: {state: 'joined', reason: resumed ? 'resumed' : ''}}));
       // Messages queued while away name peers of the old place: they are
       // only still meaningful when the place was resumed.
       if (resumed) for (const m of pending) this.send(m);
@@ -172,7 +162,7 @@ export class Signaling {
       this.onError(msg);
       return;
     default:
-      this.emit('message', msg);
+      this.dispatchEvent(new CustomEvent('message', {detail: msg}));
     }
   }
 
@@ -181,7 +171,8 @@ export class Signaling {
     const text = msg.message || code;
     if (!this.joined && (msg.ref === 'join' || FATAL_JOIN_ERRORS.has(code))) {
       if (code === 'server-busy' || code === 'rate-limited') {
-        this.emit('status', 'reconnecting', `The server is busy: ${text}`);
+        this.dispatchEvent(new CustomEvent('status',
+          {detail: {state: 'reconnecting', reason: `The server is busy: ${text}`}}));
         this.ws.close(4003, 'retry');
         return;
       }
@@ -195,15 +186,15 @@ export class Signaling {
     // A refused relay (unknown-peer for a peer that just left, rate-limited)
     // is not worth ending the call for.
     console.warn(`ferry: server refused ${msg.ref || 'a message'}: ${code}: ${text}`);
-    this.emit('message', msg);
+    this.dispatchEvent(new CustomEvent('message', {detail: msg}));
   }
 
   fail(code, text) {
     this.stopped = true;
     this.clearTimers();
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close();
-    this.emit('fatal', code, text);
-    this.emit('status', 'closed', code);
+    this.dispatchEvent(new CustomEvent('fatal', {detail: {code, text}}));
+    this.dispatchEvent(new CustomEvent('status', {detail: {state: 'closed', reason: code}}));
   }
 
   onClose(ev) {
@@ -227,7 +218,7 @@ export class Signaling {
 
   scheduleRetry(why) {
     if (this.stopped) return;
-    this.emit('status', 'reconnecting', why);
+    this.dispatchEvent(new CustomEvent('status', {detail: {state: 'reconnecting', reason: why}}));
     const wait = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     this.timers.retry = setTimeout(() => this.connect(), wait);
