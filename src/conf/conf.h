@@ -1,11 +1,11 @@
 /*
  * conf — the configuration file.
  *
- * Every directive is declared once, in the table in conf.c, with its type,
- * range, default and whether it may repeat.  Parsing, validation, the
- * defaults, `ferryd --check-config` and the sample-file test all read that
- * table.  A parse reports every error in the file (as "FILE:LINE: error:
- * KEY: what was expected"), not only the first.
+ * Every directive is declared once, in the table in directives.c, with
+ * its type, range, default and whether it may repeat.  Parsing,
+ * validation, the defaults, `ferryd --check-config` and the sample-file
+ * test all read that table.  A parse reports every error in the file
+ * (as "FILE:LINE: error: KEY: what was expected"), not only the first.
  *
  * A struct ferry_conf is immutable once loaded: a reload builds a new one
  * and swaps it in, so readers on other threads never see a half-applied

@@ -40,7 +40,7 @@ case $target in
 stun)	srcs="src/stun/stun.c src/core/utf8.c src/core/hmac.c" ;;
 ws)	srcs="src/http/ws.c src/core/util.c src/core/utf8.c" ;;
 jwt)	srcs="src/auth/jwt.c src/core/util.c src/core/hmac.c" ;;
-conf)	srcs="src/conf/conf.c src/core/net.c src/core/log.c src/core/util.c src/core/peerfilter.c" ;;
+conf)	srcs="src/conf/conf.c src/conf/directives.c src/conf/types.c src/conf/value.c src/conf/defaults.c src/conf/print.c src/conf/reload.c src/conf/report.c src/core/net.c src/core/log.c src/core/util.c src/core/peerfilter.c src/core/names.c" ;;
 http)	srcs="src/http/parse.c src/core/names.c" ;;
 turn|signaling)
 	srcs=$(cd "$top" && ls src/*/*.c | tr '\n' ' ')

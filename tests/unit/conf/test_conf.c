@@ -1,8 +1,9 @@
 /*
  * test_conf — the configuration file: every fixture under tests/conf, each
- * value type, the defaults, conf_print, conf_needs_restart, and the sample
- * file etc/ferryd.conf and the man page doc/ferryd.conf.5 against the
- * directive table.
+ * value type, the defaults, conf_print, conf_needs_restart and
+ * conf_keep_running, the types of the directive table's rows, and the
+ * sample file etc/ferryd.conf and the man page doc/ferryd.conf.5 against
+ * the directive table.
  *
  * Every tests/conf/good/NAME.conf must load.  tests/conf/bad/NAME.conf must fail
  * with exactly the lines of tests/conf/bad/NAME.err, in order, where the
@@ -14,6 +15,7 @@
 #endif
 
 #include "conf/conf.h"
+#include "conf/directive.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/peerfilter.h"
@@ -887,6 +889,29 @@ static void test_restart(void)
 	is_int(conf_needs_restart(a, p, what, sizeof(what)), 1, "restart: relay-ports");
 	is_str(what, "relay-ports", "restart: names relay-ports");
 	is_int(conf_needs_restart(a, u, NULL, 0), 1, "restart: user-name");
+	{
+		/* next takes the running values of the keys that need a
+		 * restart, and running gets next's, to be freed with it. */
+		const char *text = "listen = 192.0.2.1\nrealm = a\nthreads = 2";
+		struct ferry_conf *run = load(text, &e), *ref = load(text, &e);
+		struct ferry_conf *next = load("listen = 192.0.2.2\nrealm = c\n"
+					       "threads = 3\nrelay-ports = 50000-50100\n"
+					       "user-name = nobody", &e);
+
+		if (ok(run && ref && next, "keep running: fixtures load")) {
+			conf_keep_running(next, run);
+			is_int(conf_needs_restart(ref, next, what, sizeof(what)), 0,
+			       "keep running: next runs with what is running");
+			is_str(next->realm, "c", "keep running: next keeps the rest");
+			is_int(conf_needs_restart(ref, run, what, sizeof(what)), 1,
+			       "keep running: running holds next's values");
+			is_str(what, "listen, relay-ports, threads, user-name",
+			       "keep running: every key that needs a restart");
+		}
+		conf_free(run);
+		conf_free(ref);
+		conf_free(next);
+	}
 out:
 	conf_free(a);
 	conf_free(b);
@@ -895,6 +920,30 @@ out:
 	conf_free(p);
 	conf_free(u);
 	errs_clear(&e);
+}
+
+/* Every row of the table has a whole type: a key that needs a restart is
+ * compared and exchanged on reload, never silently taken as unchanged. */
+static void test_type_rows(void)
+{
+	size_t i;
+	int whole = 1, restart = 1;
+
+	for (i = 0; i < directive_count; i++) {
+		const struct directive *d = &directive_table[i];
+		const struct conf_type *t = d->type;
+
+		if (!t || !t->parse || !t->describe || !t->print ||
+		    !t->equal != !t->swap) {
+			diag("%s: incomplete type", d->name);
+			whole = 0;
+		} else if ((d->flags & F_RESTART) && !t->equal) {
+			diag("%s: needs a restart but is never compared", d->name);
+			restart = 0;
+		}
+	}
+	ok(whole, "types: every key has parse, describe, print, and equal with swap");
+	ok(restart, "types: every key that needs a restart is compared");
 }
 
 /* ------------------------------------------------------------ sample file */
@@ -1087,6 +1136,7 @@ int main(void)
 	test_many_errors();
 	test_print();
 	test_restart();
+	test_type_rows();
 	test_sample_file();
 	test_demo_file();
 	test_man_page();
