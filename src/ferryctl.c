@@ -1,4 +1,4 @@
-/* ferryctl — manage ferry's database; everything lives in ctl.c. */
+/* ferryctl — manage ferry's database; everything lives in ctl/ (ctl.h). */
 #include "ctl/ctl.h"
 
 int main(int argc, char **argv)

@@ -117,94 +117,121 @@ static json_t *parse_object(const unsigned char *s, size_t n)
 	return j;
 }
 
-int jwt_verify_hs256(const char *token, const char *secret, size_t secretlen,
-		     time_t now, json_t **claims_out, char *err, size_t errlen)
-{
-	unsigned char mac[JWT_SIG_LEN];
-	unsigned char *hdr_raw = NULL, *body_raw = NULL, *sig_raw = NULL;
-	size_t len, hdr_len, body_len, sig_len;
-	const char *dot1, *dot2;
-	json_t *hdr = NULL, *claims = NULL, *alg, *exp, *nbf;
-	int rc = -1;
+/* A token cut at its dots, each part decoded; the buffers are the
+ * parts' own, freed by parts_free(). */
+struct jwt_parts {
+	size_t signed_len;		/* header '.' payload, as sent */
+	unsigned char *hdr, *body, *sig;
+	size_t hdr_len, body_len, sig_len;
+};
 
-	if (claims_out)
-		*claims_out = NULL;
+static void parts_free(struct jwt_parts *p)
+{
+	free(p->hdr);
+	free(p->body);
+	free(p->sig);
+}
+
+/* Length, then exactly three base64url parts.  Returns NULL, or the
+ * reason to refuse the token (parts then holds what was decoded). */
+static const char *split_token(const char *token, struct jwt_parts *p)
+{
+	const char *dot1, *dot2;
+	size_t len;
+
 	if (!token)
-		return jwt_fail(err, errlen, "malformed");
+		return "malformed";
 	/* Bounded scan: a huge token is refused without reading all of it. */
 	for (len = 0; len <= JWT_MAX_LEN && token[len]; len++)
 		;
 	if (len > JWT_MAX_LEN)
-		return jwt_fail(err, errlen, "too long");
+		return "too long";
 
 	dot1 = memchr(token, '.', len);
 	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))
 		    : NULL;
-	if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) {
-		jwt_fail(err, errlen, "malformed");
-		goto out;
-	}
-	hdr_raw = decode_part(token, (size_t)(dot1 - token), &hdr_len);
-	body_raw = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), &body_len);
-	sig_raw = decode_part(dot2 + 1, len - (size_t)(dot2 + 1 - token),
-			      &sig_len);
-	if (!hdr_raw || !body_raw || !sig_raw) {
-		jwt_fail(err, errlen, "malformed");
-		goto out;
-	}
+	if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
+		return "malformed";
+	p->signed_len = (size_t)(dot2 - token);
+	p->hdr = decode_part(token, (size_t)(dot1 - token), &p->hdr_len);
+	p->body = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), &p->body_len);
+	p->sig = decode_part(dot2 + 1, len - (size_t)(dot2 + 1 - token),
+			     &p->sig_len);
+	if (!p->hdr || !p->body || !p->sig)
+		return "malformed";
+	return NULL;
+}
 
-	hdr = parse_object(hdr_raw, hdr_len);
+/* The header must be an object without "crit" whose alg is exactly
+ * "HS256".  Returns NULL or the reason. */
+static const char *check_header(const struct jwt_parts *p)
+{
+	json_t *hdr = parse_object(p->hdr, p->hdr_len), *alg;
+	const char *why = NULL;
+
 	/* RFC 7515 §4.1.11: "crit" names extensions the verifier must
 	 * understand; we understand none. */
 	if (!hdr || json_object_get(hdr, "crit")) {
-		jwt_fail(err, errlen, "malformed");
-		goto out;
+		why = "malformed";
+	} else {
+		alg = json_object_get(hdr, "alg");
+		if (!json_is_string(alg) ||
+		    strcmp(json_string_value(alg), "HS256") ||
+		    json_string_length(alg) != 5)
+			why = "unsupported alg";
 	}
-	alg = json_object_get(hdr, "alg");
-	if (!json_is_string(alg) || strcmp(json_string_value(alg), "HS256") ||
-	    json_string_length(alg) != 5) {
-		jwt_fail(err, errlen, "unsupported alg");
-		goto out;
-	}
+	json_decref(hdr);
+	return why;
+}
 
-	/* The MAC covers the parts exactly as sent: header '.' payload. */
-	if (hs256(secret, secretlen, token, (size_t)(dot2 - token), mac) < 0 ||
-	    sig_len != JWT_SIG_LEN || !ct_equal(mac, sig_raw, JWT_SIG_LEN)) {
-		jwt_fail(err, errlen, "bad signature");
-		goto out;
-	}
+/* The claims' time checks, "nbf" type first.  Returns NULL or the reason. */
+static const char *check_times(json_t *claims, time_t now)
+{
+	json_t *exp, *nbf = json_object_get(claims, "nbf");
 
-	claims = parse_object(body_raw, body_len);
-	if (!claims) {
-		jwt_fail(err, errlen, "malformed");
-		goto out;
-	}
-	nbf = json_object_get(claims, "nbf");
-	if (nbf && !json_is_number(nbf)) {
-		jwt_fail(err, errlen, "malformed");
-		goto out;
-	}
+	if (nbf && !json_is_number(nbf))
+		return "malformed";
 	/* A token without an expiry would be good forever; ferry never mints
 	 * one, so it is refused rather than trusted. */
 	exp = json_object_get(claims, "exp");
-	if (!json_is_number(exp) || json_number_value(exp) <= (double)now) {
-		jwt_fail(err, errlen, "expired");
-		goto out;
+	if (!json_is_number(exp) || json_number_value(exp) <= (double)now)
+		return "expired";
+	if (nbf && json_number_value(nbf) > (double)now)
+		return "not yet valid";
+	return NULL;
+}
+
+int jwt_verify_hs256(const char *token, const char *secret, size_t secretlen,
+		     time_t now, json_t **claims_out, char *err, size_t errlen)
+{
+	unsigned char mac[JWT_SIG_LEN];
+	struct jwt_parts p = { 0 };
+	json_t *claims = NULL;
+	const char *why;
+
+	if (claims_out)
+		*claims_out = NULL;
+	why = split_token(token, &p);
+	if (!why)
+		why = check_header(&p);
+	/* The MAC covers the parts exactly as sent: header '.' payload. */
+	if (!why && (hs256(secret, secretlen, token, p.signed_len, mac) < 0 ||
+		     p.sig_len != JWT_SIG_LEN ||
+		     !ct_equal(mac, p.sig, JWT_SIG_LEN)))
+		why = "bad signature";
+	/* Only now, authenticated, is the payload parsed. */
+	if (!why && !(claims = parse_object(p.body, p.body_len)))
+		why = "malformed";
+	if (!why)
+		why = check_times(claims, now);
+	parts_free(&p);
+	if (why) {
+		json_decref(claims);
+		return jwt_fail(err, errlen, why);
 	}
-	if (nbf && json_number_value(nbf) > (double)now) {
-		jwt_fail(err, errlen, "not yet valid");
-		goto out;
-	}
-	if (claims_out) {
+	if (claims_out)
 		*claims_out = claims;
-		claims = NULL;
-	}
-	rc = 0;
-out:
-	json_decref(claims);
-	json_decref(hdr);
-	free(hdr_raw);
-	free(body_raw);
-	free(sig_raw);
-	return rc;
+	else
+		json_decref(claims);
+	return 0;
 }

@@ -9,12 +9,15 @@
  *   -c FILE      conf_load(FILE): its `database` and `realm`.
  *   -d DATABASE  that file; the realm (needed by `user add` only) and the
  *                default room capacity come from the default config file
- *                FERRY_SYSCONFDIR "/ferry/ferryd.conf" when it exists, else
- *                the realm is "ferry" and rooms get 16 peers.
- *   neither      the default config file when it exists, else the default
- *                database FERRY_LOCALSTATEDIR "/lib/ferry/ferry.db".
+ *                (conf_default_path()) when it exists, else from conf's
+ *                built-in defaults (realm "ferry", rooms of 16 peers).
+ *   neither      the default config file when it exists, else conf's
+ *                built-in defaults, database included
+ *                (FERRY_LOCALSTATEDIR "/lib/ferry/ferry.db").
  * A config file that exists but does not load is an error rather than a
  * silent fall-back: keys made for the wrong realm would never match.
+ * ctl/setup.c applies these rules; ctl/ctl.c parses the command line and
+ * dispatches to the commands of ctl/cmd_*.c.
  */
 #ifndef FERRY_CTL_H
 #define FERRY_CTL_H

@@ -22,7 +22,7 @@
 
 static const time_t NOW = 1700000000;
 
-/* The expected REST password, computed here without auth.c. */
+/* The expected REST password, computed here without auth/ephemeral.c. */
 static void rest_password(const char *secret, const char *name, char out[29])
 {
 	unsigned char mac[20];

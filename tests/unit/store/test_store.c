@@ -4,11 +4,6 @@
  * the RFC 8489 keys recomputed here independently, and change detection
  * across two connections.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#include "core/names.h"
-#endif
-
 #include "store/store.h"
 #include "../tap.h"
 
