@@ -12,6 +12,7 @@
 #include "listen/listen.h"
 #include "core/log.h"
 #include "turn/ports.h"
+#include "turn/alloc.h"
 #include "turn/engine.h"
 #include "signal/signaling.h"
 #include "store/store.h"
@@ -138,7 +139,7 @@ static int open_log(const struct ferry_conf *c, int foreground)
 
 static void recheck_job(struct worker *w, void *arg)
 {
-	srv_recheck_credentials(worker_srv(w));
+	turn_recheck_credentials(srv_turn(worker_srv(w)));
 }
 
 /* Credentials from the file and the database into auth; allocations of

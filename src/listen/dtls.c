@@ -3,6 +3,7 @@
 #include "core/hash.h"
 #include "conf/conf.h"
 #include "core/log.h"
+#include "turn/alloc.h"
 #include "turn/engine.h"
 #include "listen/tls.h"
 #include "core/util.h"
@@ -188,7 +189,7 @@ static void sess_free(struct sess *s, const char *why)
 	if (!s->established)
 		d->half_open--;
 	if (s->established)
-		srv_conn_closed(d->srv, &s->t);
+		turn_conn_closed(srv_turn(d->srv), &s->t);
 	SSL_free(s->ssl);
 	free(s);
 }

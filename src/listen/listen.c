@@ -5,6 +5,8 @@
 #include "listen/dtls.h"
 #include "listen/tls.h"
 #include "core/log.h"
+#include "turn/alloc.h"
+#include "turn/datapath.h"
 #include "turn/engine.h"
 #include "turn/stats.h"
 #include "stun/stun.h"
@@ -210,6 +212,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_sock *u = arg;
 	struct worker_io *io = u->io;
+	struct turn *tn = srv_turn(io->srv);
 	int rounds, i, n;
 
 	/* A bounded number of batches per wake-up keeps one busy socket from
@@ -231,7 +234,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 		n = recvmmsg(fd, io->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
-		srv_batch_begin(io->srv);
+		turn_batch_begin(tn);
 		for (i = 0; i < n; i++) {
 			struct msghdr *mh = &io->msgs[i].msg_hdr;
 			net_addr client, local;
@@ -252,7 +255,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 				srv_input(io->srv, &u->t, &local, &client,
 					  io->iov[i].iov_base, io->msgs[i].msg_len);
 		}
-		srv_batch_end(io->srv);
+		turn_batch_end(tn);
 		if (n < RECV_BATCH)
 			return;
 	}
@@ -264,7 +267,7 @@ static void conn_free(struct tcp_conn *c)
 {
 	struct worker_io *io = c->io;
 
-	srv_conn_closed(io->srv, &c->t);
+	turn_conn_closed(srv_turn(io->srv), &c->t);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

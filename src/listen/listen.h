@@ -30,7 +30,7 @@ struct listener_set *listeners_bind(const struct ferry_conf *conf, int nworkers,
 int listeners_attach(struct listener_set *ls, int id, struct event_base *base,
 		     struct srv *srv, char *err, size_t errlen);
 /* End worker `id`'s TCP/TLS connections and DTLS sessions (the engine
- * hears srv_conn_closed for each).  Call on that worker's thread or after
+ * hears turn_conn_closed for each).  Call on that worker's thread or after
  * it has stopped. */
 void listeners_drop_connections(struct listener_set *ls, int id);
 /* The same, then stop and free its UDP and listening sockets: the engine

@@ -396,4 +396,22 @@ int stun_chandata_parse(const uint8_t *buf, size_t len,
 int stun_chandata_header(uint8_t out[STUN_CHANDATA_HDR_LEN],
 			 uint16_t channel, uint16_t len);
 
+/* -------------------------------------------------- Data indication */
+
+/* The most stun_data_indication_header() writes: 20 + 24 + 4 (IPv6). */
+#define STUN_DATA_IND_HDR_MAX	48
+
+/* What comes before the data of a Data indication (RFC 8656 §11.4),
+ * for a relay that frames peer datagrams in place: the STUN header
+ * (transaction id tid), XOR-PEER-ADDRESS peer, and the header of a DATA
+ * attribute of datalen bytes, the message length counting the data and
+ * its padding.  The caller puts the data right after what was written and
+ * pads it with zeros to a multiple of 4.  out has room for cap bytes,
+ * at least STUN_DATA_IND_HDR_MAX.  Returns the bytes written, 36 for an
+ * IPv4 peer and 48 for IPv6; -1 when cap is too small, peer is neither,
+ * or the message would not fit its 16-bit length.  No allocation. */
+int stun_data_indication_header(uint8_t *out, size_t cap,
+				const uint8_t tid[STUN_TID_LEN],
+				const struct sockaddr *peer, size_t datalen);
+
 #endif

@@ -4,23 +4,47 @@
  * srv_input() is the only way in: it tells ChannelData from STUN, validates
  * the message, answers what is wrong with the request itself (400, 420),
  * authenticates (RFC 8489 §9.2) and dispatches by method to Binding here
- * or to the TURN handlers in alloc.c.
+ * or to the TURN layer (turn/alloc.h: requests to handlers.c, data to
+ * datapath.c).
  */
-#include "config.h"
-#include "core/hash.h"
-#include "turn/request.h"
+#include "turn/engine.h"
+#include "auth/auth.h"
 #include "conf/conf.h"
+#include "core/hash.h"
 #include "core/log.h"
-#include "turn/ports.h"
-#include "turn/stats.h"
-#include "turn/alloc.h"
 #include "core/util.h"
+#include "stun/stun.h"
+#include "turn/alloc.h"
+#include "turn/datapath.h"
+#include "turn/handlers.h"
+#include "turn/request.h"
+#include "turn/stats.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define SOFTWARE "ferry/" PACKAGE_VERSION
 #define MAX_UNKNOWN 16
+
+/* Token buckets of unauth-rate, one per hashed client address; a
+ * collision shares a bucket, which only makes the limit stricter. */
+#define UNAUTH_SLOTS 4096
+
+struct unauth_bucket {
+	uint8_t key[NET_CLIENT_KEY_LEN];
+	uint64_t tokens;                   /* in thousandths of an answer */
+	uint64_t stamp;                    /* ms */
+};
+
+struct srv {
+	struct srv_env env;
+	uint64_t (*mono)(void);
+	time_t (*wall)(void);
+	struct turn *turn;
+	uint64_t unauth_seed;
+	struct unauth_bucket unauth[UNAUTH_SLOTS];
+	/* Responses are built here: one buffer per worker, no allocation. */
+	uint8_t out[65536 + 128];
+};
 
 /* PASSWORD-ALGORITHMS as this server offers it: MD5 (1) and SHA-256 (2),
  * neither with parameters (RFC 8489 §14.11, §18.5). */
@@ -29,12 +53,17 @@ static const uint8_t password_algorithms[8] = { 0, 1, 0, 0, 0, 2, 0, 0 };
 struct srv *srv_new(const struct srv_env *env)
 {
 	struct srv *s = xcalloc(1, sizeof(*s));
+	struct turn_env te = {
+		.conf = env->conf, .base = env->base, .auth = env->auth,
+		.pool = env->pool, .alloc_counts = env->alloc_counts,
+		.stats = env->stats, .mono = mono_ms, .wall = wall_s,
+	};
 
 	s->env = *env;
 	s->mono = mono_ms;
 	s->wall = wall_s;
 	random_bytes(&s->unauth_seed, sizeof(s->unauth_seed));
-	s->turn = turn_new(s);
+	s->turn = turn_new(&te);
 	return s;
 }
 
@@ -49,6 +78,7 @@ void srv_free(struct srv *s)
 void srv_set_conf(struct srv *s, const struct ferry_conf *conf)
 {
 	s->env.conf = conf;
+	turn_set_conf(s->turn, conf);
 }
 
 const struct ferry_conf *srv_conf(const struct srv *s)
@@ -59,6 +89,11 @@ const struct ferry_conf *srv_conf(const struct srv *s)
 struct stats *srv_stats(struct srv *s)
 {
 	return s->env.stats;
+}
+
+struct turn *srv_turn(struct srv *s)
+{
+	return s->turn;
 }
 
 /*
@@ -103,80 +138,22 @@ void srv_set_clock(struct srv *s, uint64_t (*mono)(void), time_t (*wall)(void))
 {
 	s->mono = mono;
 	s->wall = wall;
-}
-
-void srv_batch_begin(struct srv *s)
-{
-	s->batching = 1;
-}
-
-void srv_batch_end(struct srv *s)
-{
-	s->batching = 0;
-	turn_flush(s->turn);
-}
-
-void srv_conn_closed(struct srv *s, struct srv_transport *t)
-{
-	turn_conn_closed(s->turn, t);
-}
-
-void srv_tick(struct srv *s)
-{
-	turn_tick(s->turn);
-}
-
-void srv_recheck_credentials(struct srv *s)
-{
-	turn_recheck_credentials(s->turn);
-}
-
-size_t srv_allocations(const struct srv *s)
-{
-	return turn_count(s->turn);
-}
-
-void req_begin(struct request *r, enum stun_class cls)
-{
-	stun_build_init(&r->b, r->s->out, sizeof(r->s->out),
-			stun_type(r->m->method, cls), r->m->tid);
-}
-
-size_t req_send(struct request *r)
-{
-	stun_build_attr(&r->b, STUN_ATTR_SOFTWARE, SOFTWARE, strlen(SOFTWARE));
-	if (r->authed) {
-		if (r->mi_sha256)
-			stun_build_integrity_sha256(&r->b, r->key, r->keylen);
-		else
-			stun_build_integrity(&r->b, r->key, r->keylen);
-	}
-	if (r->m->fp_off >= 0)
-		stun_build_fingerprint(&r->b);
-	r->t->send(r->t, r->local, r->client, r->b.buf, r->b.len);
-	return r->b.len;
-}
-
-void req_error(struct request *r, int code)
-{
-	req_begin(r, STUN_CLASS_ERROR);
-	stun_build_error(&r->b, code, NULL);
-	req_send(r);
+	turn_set_clock(s->turn, mono, wall);
 }
 
 /* 401 or 438: REALM, a fresh NONCE and the algorithms we offer.  Never
  * integrity-protected: the client has not proven who it is. */
-static void challenge(struct request *r, int code, enum stat_id why)
+static void challenge(struct srv *s, struct request *r, int code, enum stat_id why)
 {
-	const struct ferry_conf *c = r->s->env.conf;
+	const struct ferry_conf *c = s->env.conf;
 	char nonce[AUTH_NONCE_MAX];
 	size_t n;
 
-	stat_add(r->s->env.stats, why, 1);
+	stat_add(s->env.stats, why, 1);
 	r->authed = 0;
-	if (!unauth_allowed(r->s, r->client))
+	if (!unauth_allowed(s, r->client))
 		return;
-	n = auth_nonce_make(r->s->env.auth, &r->client->u.sa, r->s->wall(), nonce);
+	n = auth_nonce_make(s->env.auth, &r->client->u.sa, s->wall(), nonce);
 	req_begin(r, STUN_CLASS_ERROR);
 	stun_build_error(&r->b, code, NULL);
 	stun_build_attr(&r->b, STUN_ATTR_REALM, c->realm, strlen(c->realm));
@@ -186,12 +163,55 @@ static void challenge(struct request *r, int code, enum stat_id why)
 	req_send(r);
 }
 
-static void refuse(struct request *r, int code, enum stat_id why)
+static void refuse(struct srv *s, struct request *r, int code, enum stat_id why)
 {
-	stat_add(r->s->env.stats, why, 1);
+	stat_add(s->env.stats, why, 1);
 	r->authed = 0;
-	if (unauth_allowed(r->s, r->client))
+	if (unauth_allowed(s, r->client))
 		req_error(r, code);
+}
+
+/* Which key the request was signed with: 1 SHA-256, 0 MD5, -1 malformed.
+ * Our nonces announce password algorithms, so a client that knows
+ * RFC 8489 echoes our list and picks one; one that does not sends
+ * neither and gets MD5.  Anything in between is malformed. */
+static int key_algorithm(const struct stun_msg *m)
+{
+	const struct stun_attr *algs = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHMS);
+	const struct stun_attr *alg = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHM);
+	uint16_t which;
+
+	if ((algs == NULL) != (alg == NULL))
+		return -1;
+	if (!alg)
+		return 0;
+	if (algs->len != sizeof(password_algorithms) ||
+	    memcmp(algs->value, password_algorithms, algs->len) != 0 ||
+	    alg->len < 4 || stun_attr_u16(alg, &which) != 0 ||
+	    (which != 1 && which != 2))
+		return -1;
+	return which == 2;
+}
+
+/* Try each of the user's keys on the request's MESSAGE-INTEGRITY(-SHA256):
+ * 0 with r->key set and r->authed when one verifies, else -1. */
+static int match_key(struct request *r, int use_sha256_key)
+{
+	size_t i;
+
+	for (i = 0; i < r->keys.n; i++) {
+		const uint8_t *key = use_sha256_key ? r->keys.k[i].sha256 : r->keys.k[i].md5;
+		size_t keylen = use_sha256_key ? 32 : 16;
+		int bad = r->mi_sha256 ? stun_check_integrity_sha256(r->m, key, keylen)
+				       : stun_check_integrity(r->m, key, keylen);
+		if (!bad) {
+			r->key = key;
+			r->keylen = keylen;
+			r->authed = 1;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /*
@@ -199,54 +219,36 @@ static void refuse(struct request *r, int code, enum stat_id why)
  * Returns 0 with r->key set when the request is authentic, or -1 after
  * answering it.
  */
-static int authenticate(struct request *r)
+static int authenticate(struct srv *s, struct request *r)
 {
 	const struct stun_msg *m = r->m;
-	struct srv *s = r->s;
 	const struct stun_attr *mi = stun_find(m, STUN_ATTR_MESSAGE_INTEGRITY_SHA256);
 	const struct stun_attr *user = stun_find(m, STUN_ATTR_USERNAME);
 	const struct stun_attr *uhash = stun_find(m, STUN_ATTR_USERHASH);
 	const struct stun_attr *realm = stun_find(m, STUN_ATTR_REALM);
 	const struct stun_attr *nonce = stun_find(m, STUN_ATTR_NONCE);
-	const struct stun_attr *algs = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHMS);
-	const struct stun_attr *alg = stun_find(m, STUN_ATTR_PASSWORD_ALGORITHM);
 	enum auth_result res;
-	int use_sha256_key = 0;
-	size_t i;
+	int use_sha256_key;
 
 	r->mi_sha256 = mi != NULL;
 	if (!mi)
 		mi = stun_find(m, STUN_ATTR_MESSAGE_INTEGRITY);
 	if (!mi) {
-		challenge(r, 401, ST_AUTH_FAIL_MISSING);
+		challenge(s, r, 401, ST_AUTH_FAIL_MISSING);
 		return -1;
 	}
 	if ((!user && !uhash) || !realm || !nonce) {
-		refuse(r, 400, ST_AUTH_FAIL_BAD_REQUEST);
+		refuse(s, r, 400, ST_AUTH_FAIL_BAD_REQUEST);
 		return -1;
 	}
 	if (auth_nonce_check(s->env.auth, &r->client->u.sa, (const char *)nonce->value,
 			     nonce->len, s->wall()) != 0) {
-		challenge(r, 438, ST_AUTH_FAIL_STALE_NONCE);
+		challenge(s, r, 438, ST_AUTH_FAIL_STALE_NONCE);
 		return -1;
 	}
-	/* Our nonces announce password algorithms, so a client that knows
-	 * RFC 8489 echoes our list and picks one; one that does not sends
-	 * neither and gets MD5.  Anything in between is malformed. */
-	if ((algs == NULL) != (alg == NULL)) {
-		refuse(r, 400, ST_AUTH_FAIL_BAD_REQUEST);
+	if ((use_sha256_key = key_algorithm(m)) < 0) {
+		refuse(s, r, 400, ST_AUTH_FAIL_BAD_REQUEST);
 		return -1;
-	}
-	if (alg) {
-		uint16_t which;
-		if (algs->len != sizeof(password_algorithms) ||
-		    memcmp(algs->value, password_algorithms, algs->len) != 0 ||
-		    alg->len < 4 || stun_attr_u16(alg, &which) != 0 ||
-		    (which != 1 && which != 2)) {
-			refuse(r, 400, ST_AUTH_FAIL_BAD_REQUEST);
-			return -1;
-		}
-		use_sha256_key = which == 2;
 	}
 	if (user)
 		res = auth_lookup(s->env.auth, (const char *)user->value, user->len,
@@ -260,33 +262,23 @@ static int authenticate(struct request *r)
 		res = AUTH_BAD_NAME;
 	if (res != AUTH_OK) {
 		log_debug("auth", &r->client->u.sa, "refused: %s", auth_result_name(res));
-		challenge(r, 401, res == AUTH_EXPIRED ? ST_AUTH_FAIL_EXPIRED
+		challenge(s, r, 401, res == AUTH_EXPIRED ? ST_AUTH_FAIL_EXPIRED
 				: res == AUTH_REVOKED ? ST_AUTH_FAIL_REVOKED
 				: ST_AUTH_FAIL_UNKNOWN_USER);
 		return -1;
 	}
-	for (i = 0; i < r->keys.n; i++) {
-		const uint8_t *key = use_sha256_key ? r->keys.k[i].sha256 : r->keys.k[i].md5;
-		size_t keylen = use_sha256_key ? 32 : 16;
-		int bad = r->mi_sha256 ? stun_check_integrity_sha256(m, key, keylen)
-				       : stun_check_integrity(m, key, keylen);
-		if (!bad) {
-			r->key = key;
-			r->keylen = keylen;
-			r->authed = 1;
-			return 0;
-		}
-	}
+	if (match_key(r, use_sha256_key) == 0)
+		return 0;
 	log_debug("auth", &r->client->u.sa, "refused: bad MESSAGE-INTEGRITY for %s",
 		  r->keys.name);
-	challenge(r, 401, ST_AUTH_FAIL_INTEGRITY);
+	challenge(s, r, 401, ST_AUTH_FAIL_INTEGRITY);
 	return -1;
 }
 
-static void handle_binding(struct request *r)
+static void handle_binding(struct srv *s, struct request *r)
 {
-	stat_add(r->s->env.stats, ST_REQ_BINDING, 1);
-	if (!r->s->env.conf->allow_anonymous_stun && authenticate(r) < 0)
+	stat_add(s->env.stats, ST_REQ_BINDING, 1);
+	if (!s->env.conf->allow_anonymous_stun && authenticate(s, r) < 0)
 		return;
 	req_begin(r, STUN_CLASS_SUCCESS);
 	stun_build_xor_addr(&r->b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->client->u.sa);
@@ -306,7 +298,8 @@ static void request_input(struct srv *s, struct srv_transport *t,
 			  const net_addr *local, const net_addr *client,
 			  const struct stun_msg *m)
 {
-	struct request r = { .s = s, .t = t, .local = local, .client = client, .m = m };
+	struct request r = { .t = t, .local = local, .client = client, .m = m,
+			     .out = s->out, .outcap = sizeof(s->out) };
 	uint16_t unknown[MAX_UNKNOWN];
 	size_t nunknown;
 
@@ -322,13 +315,13 @@ static void request_input(struct srv *s, struct srv_transport *t,
 		return;
 	}
 	if (m->method == STUN_METHOD_BINDING) {
-		handle_binding(&r);
+		handle_binding(s, &r);
 	} else if (is_turn_method(m->method)) {
 		/* A retransmission gets the answer already given (RFC 8656
 		 * §7.2 for Allocate; harmless for the others). */
 		if (turn_retransmission(s->turn, t, local, client, m))
 			return;
-		if (authenticate(&r) < 0)
+		if (authenticate(s, &r) < 0)
 			return;
 		turn_request(s->turn, &r);
 	} else {

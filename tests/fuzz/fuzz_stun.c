@@ -1,5 +1,5 @@
 /*
- * fuzz_stun — libFuzzer target for the STUN codec (src/stun/stun.c).
+ * fuzz_stun — libFuzzer target for the STUN codec (src/stun/, see stun/stun.h).
  *
  * One input is tried four ways: as a whole STUN message (parse, every
  * typed decoder on every attribute, integrity and fingerprint checks, and

@@ -1,7 +1,8 @@
 /*
  * fuzz_turn — libFuzzer target for the whole TURN request path: requests
  * in through the network seam (turn/engine.h), responses and relay actions out,
- * with clocks the harness controls.
+ * with clocks the harness controls (the engine fixture it shares with
+ * tests/unit/turn: tests/lib/turn_fixture.h).
  *
  * The input is a short program (at most 64 operations; tests/fuzz/
  * make-turn-seeds.py writes them).  Each operation starts with one byte
@@ -19,7 +20,7 @@
  *   3    raw      LEN BYTES       bytes handed to srv_input() as they are
  *   4    chan     CHAN LEN BYTES  a ChannelData frame (padded on TCP)
  *   5    send     PEER FLAGS LEN BYTES  a Send indication
- *   6    clock    N               both clocks forward, then srv_tick()
+ *   6    clock    N               both clocks forward, then turn_tick()
  *   7    client   N               the next input comes from client N%4
  *                                 (two IPv4 ports of one address, another
  *                                 IPv4 address, an IPv6 address)
@@ -37,7 +38,8 @@
  * request of a client the harness asks for one.
  *
  * Engine, relay pool and allocations live for one input: srv_free() and
- * relay_pool_free() end every allocation and reservation, so the port
+ * relay_pool_free() (fixture_engine_stop) end every allocation and
+ * reservation, so the port
  * range (100 ports) never runs out.  Configuration, credentials and peer
  * sockets are made once per process.
  *
@@ -61,10 +63,12 @@
 #include "conf/conf.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "turn/alloc.h"
 #include "turn/ports.h"
 #include "turn/engine.h"
 #include "turn/stats.h"
 #include "stun/stun.h"
+#include "../lib/turn_fixture.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -164,11 +168,6 @@ static uint8_t alice_hash[STUN_SHA256_LEN];
 static int fd_first;                    /* lowest free descriptor at the start */
 static int trace;                       /* FUZZ_TURN_TRACE set: log sends */
 
-static uint64_t mono_now;
-static time_t wall_now;
-static uint64_t fake_mono(void) { return mono_now; }
-static time_t fake_wall(void) { return wall_now; }
-
 struct fake_tr {
 	struct srv_transport t;
 	int closed;                     /* the engine asked to close */
@@ -178,9 +177,7 @@ static struct fake_tr trs[NTRANSPORTS];
 
 /* -------------------------------------------------- per-input state */
 
-static struct srv *srv;
-static struct relay_pool *pool;
-static struct stats stats;
+static struct fixture_engine fx;
 static int cur_client, cur_tr;
 static char nonces[NCLIENTS][AUTH_NONCE_MAX];
 static size_t nonce_len[NCLIENTS];
@@ -220,42 +217,6 @@ static const uint8_t *bytes(struct cur *c, size_t want, size_t *got)
 
 /* -------------------------------------------------------- addresses */
 
-static void set_addr(net_addr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	if (strchr(ip, ':')) {
-		a->u.in6.sin6_family = AF_INET6;
-		a->u.in6.sin6_port = htons(port);
-		CHECK(inet_pton(AF_INET6, ip, &a->u.in6.sin6_addr) == 1);
-		a->len = sizeof(a->u.in6);
-	} else {
-		a->u.in4.sin_family = AF_INET;
-		a->u.in4.sin_port = htons(port);
-		CHECK(inet_pton(AF_INET, ip, &a->u.in4.sin_addr) == 1);
-		a->len = sizeof(a->u.in4);
-	}
-}
-
-/* A UDP socket on ip, port chosen by the kernel; -1 when ip cannot be
- * bound (a host without IPv6). */
-static int bound_socket(const char *ip, net_addr *out)
-{
-	int fd;
-
-	set_addr(out, ip, 0);
-	fd = socket(out->u.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	out->len = sizeof(out->u.ss);
-	if (bind(fd, &out->u.sa, (socklen_t)(net_family(out) == AF_INET6 ?
-			sizeof(out->u.in6) : sizeof(out->u.in4))) != 0 ||
-	    getsockname(fd, &out->u.sa, &out->len) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static const net_addr *cur_local(void)
 {
 	return net_family(&clients[cur_client]) == AF_INET6 ? &local6 : &local4;
@@ -270,7 +231,7 @@ static void pick_peer(uint8_t sel, net_addr *out)
 	switch (sel % 12) {
 	case 0: case 1: *out = peer_addr[0]; break;
 	case 2: *out = peer_addr[1]; break;
-	case 3: set_addr(out, "127.0.0.2", p0); break;
+	case 3: fixture_addr(out, "127.0.0.2", p0); break;
 	case 4:
 		if (nrelays)
 			*out = relays[(sel / 12) % nrelays];
@@ -278,12 +239,12 @@ static void pick_peer(uint8_t sel, net_addr *out)
 			*out = peer_addr[0];
 		break;
 	case 5: *out = peer_addr[2]; break;
-	case 6: set_addr(out, "::ffff:127.0.0.1", p0); break;
-	case 7: set_addr(out, "192.0.2.1", 9); break;        /* TEST-NET-1 */
-	case 8: set_addr(out, "2001:db8::1", 9); break;      /* documentation */
-	case 9: set_addr(out, (sel & 0x80) ? "0.0.0.0" : "::", p0); break;
-	case 10: set_addr(out, "127.0.0.1", (uint16_t)(PORT_MIN + (sel / 12) % 100)); break;
-	default: set_addr(out, (sel & 0x80) ? "255.255.255.255" : "224.0.0.1", p0); break;
+	case 6: fixture_addr(out, "::ffff:127.0.0.1", p0); break;
+	case 7: fixture_addr(out, "192.0.2.1", 9); break;        /* TEST-NET-1 */
+	case 8: fixture_addr(out, "2001:db8::1", 9); break;      /* documentation */
+	case 9: fixture_addr(out, (sel & 0x80) ? "0.0.0.0" : "::", p0); break;
+	case 10: fixture_addr(out, "127.0.0.1", (uint16_t)(PORT_MIN + (sel / 12) % 100)); break;
+	default: fixture_addr(out, (sel & 0x80) ? "255.255.255.255" : "224.0.0.1", p0); break;
 	}
 }
 
@@ -380,14 +341,14 @@ static void rec_busy(struct srv_transport *t, int busy)
 /* The listener's part: a closed stream ends its allocations. */
 static void close_transport(int i)
 {
-	srv_conn_closed(srv, &trs[i].t);
+	turn_conn_closed(fx.turn, &trs[i].t);
 	trs[i].closed = 0;
 }
 
 static void input(const uint8_t *buf, size_t len)
 {
 	struct fake_tr *t = &trs[cur_tr];
-	int rc = srv_input(srv, &t->t, cur_local(), &clients[cur_client], buf, len);
+	int rc = srv_input(fx.srv, &t->t, cur_local(), &clients[cur_client], buf, len);
 
 	if (t->t.kind == SRV_UDP) {
 		CHECK(rc == 0);
@@ -538,10 +499,10 @@ static void pick_cred(uint8_t sel, struct cred *k)
 		k->algorithms = sel % 9 >= 2;
 		k->sha256_key = sel % 9 == 3;
 		break;
-	case 4: ephemeral(k, (long)wall_now + 86400, "eve"); break;
-	case 5: ephemeral(k, (long)wall_now + 20, "eve"); break;     /* strict-expiry */
+	case 4: ephemeral(k, (long)fixture_wall_now + 86400, "eve"); break;
+	case 5: ephemeral(k, (long)fixture_wall_now + 20, "eve"); break;     /* strict-expiry */
 	case 6: ephemeral(k, 1000, "eve"); break;                     /* expired */
-	case 7: ephemeral(k, (long)wall_now + 86400, "rev"); break;  /* revoked */
+	case 7: ephemeral(k, (long)fixture_wall_now + 86400, "rev"); break;  /* revoked */
 	case 8:
 		strcpy(k->name, "mallory");
 		stun_key_md5("mallory", 7, REALM, strlen(REALM), "x", 1, k->md5);
@@ -694,11 +655,11 @@ static void op_clock(struct cur *c)
 	uint8_t v = byte(c);
 	uint64_t secs = v < 240 ? v : (uint64_t)(v - 239) * 300;
 
-	mono_now += secs * 1000 + (v & 1) * 999;
-	wall_now += (time_t)secs;
-	srv_tick(srv);
+	fixture_mono_now += secs * 1000 + (v & 1) * 999;
+	fixture_wall_now += (time_t)secs;
+	turn_tick(fx.turn);
 	if (v & 2)
-		srv_recheck_credentials(srv);
+		turn_recheck_credentials(fx.turn);
 }
 
 static void op_transport(struct cur *c)
@@ -737,42 +698,28 @@ static void errfn(void *ctx, const char *msg)
 
 static void init_once(void)
 {
-	static const char *const names[] = { "alice" }, *const pws[] = { "pw" };
-	static const char *const secrets[] = { SECRET }, *const revoked[] = { "rev" };
-	struct auth_config ac;
-
 	trace = getenv("FUZZ_TURN_TRACE") != NULL;
 	log_set_level(trace ? LOG_LVL_DEBUG : -1);  /* quiet: not even errors */
 	conf = conf_load_string("fuzz_turn.conf", conf_text, errfn, NULL);
 	CHECK(conf);
 	base = event_base_new();
-	auth = auth_new();
+	auth = fixture_auth_new(conf, SECRET, "rev");  /* alice:pw from conf */
 	CHECK(base && auth);
-	memset(&ac, 0, sizeof(ac));
-	ac.realm = conf->realm;
-	ac.n_plain = 1;
-	ac.plain_names = names;
-	ac.plain_passwords = pws;
-	ac.n_secrets = 1;
-	ac.secrets = secrets;
-	ac.n_revoked = 1;
-	ac.revoked = revoked;
-	auth_publish(auth, &ac);
 
-	peer_fd[0] = bound_socket("127.0.0.1", &peer_addr[0]);
-	peer_fd[1] = bound_socket("127.0.0.1", &peer_addr[1]);
-	peer_fd[2] = bound_socket("::1", &peer_addr[2]);
+	peer_fd[0] = fixture_udp_socket("127.0.0.1", &peer_addr[0]);
+	peer_fd[1] = fixture_udp_socket("127.0.0.1", &peer_addr[1]);
+	peer_fd[2] = fixture_udp_socket("::1", &peer_addr[2]);
 	CHECK(peer_fd[0] >= 0 && peer_fd[1] >= 0);
 	if (peer_fd[2] < 0) {               /* no IPv6: its peer is IPv4 */
 		peer_fd[2] = peer_fd[0];
 		peer_addr[2] = peer_addr[0];
 	}
-	set_addr(&clients[0], "127.0.0.1", 40000);  /* never bound: fake sends */
-	set_addr(&clients[1], "127.0.0.1", 40001);
-	set_addr(&clients[2], "192.0.2.10", 5000);
-	set_addr(&clients[3], "2001:db8::10", 6000);
-	set_addr(&local4, "127.0.0.1", 3478);
-	set_addr(&local6, "::1", 3478);
+	fixture_addr(&clients[0], "127.0.0.1", 40000);  /* never bound: fake sends */
+	fixture_addr(&clients[1], "127.0.0.1", 40001);
+	fixture_addr(&clients[2], "192.0.2.10", 5000);
+	fixture_addr(&clients[3], "2001:db8::10", 6000);
+	fixture_addr(&local4, "127.0.0.1", 3478);
+	fixture_addr(&local6, "::1", 3478);
 	stun_key_md5("alice", 5, REALM, strlen(REALM), "pw", 2, alice_md5);
 	stun_key_sha256("alice", 5, REALM, strlen(REALM), "pw", 2, alice_sha256);
 	stun_userhash("alice", 5, REALM, strlen(REALM), alice_hash);
@@ -826,16 +773,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	struct cur c = { data, size };
-	struct srv_env env;
 
 	if (!ready) {
 		init_once();
 		ready = 1;
 	}
 	note_open_fds();
-	mono_now = 1000000;
-	wall_now = 1700000000;
-	memset(&stats, 0, sizeof(stats));
+	fixture_mono_now = 1000000;
+	fixture_wall_now = 1700000000;
 	memset(nonce_len, 0, sizeof(nonce_len));
 	nrelays = 0;
 	have_token = 0;
@@ -844,15 +789,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < NTRANSPORTS; i++)
 		trs[i].closed = 0;
 
-	pool = relay_pool_new(conf);
-	memset(&env, 0, sizeof(env));
-	env.conf = conf;
-	env.base = base;
-	env.auth = auth;
-	env.pool = pool;
-	env.stats = &stats;
-	srv = srv_new(&env);
-	srv_set_clock(srv, fake_mono, fake_wall);
+	CHECK(fixture_engine_start(&fx, conf, base, auth) == 0);
 
 	for (int ops = 0; ops < MAX_OPS && c.n; ops++) {
 		switch (byte(&c) % 12) {
@@ -873,7 +810,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ensure_nonce();
 			break;
 		}
-		CHECK(srv_allocations(srv) <= NCLIENTS * NTRANSPORTS);
+		CHECK(turn_count(fx.turn) <= NCLIENTS * NTRANSPORTS);
 	}
 	pump();
 
@@ -881,12 +818,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * allocations end the same way), then the engine. */
 	for (int i = 0; i < NTRANSPORTS; i++)
 		close_transport(i);
-	CHECK(srv_allocations(srv) == 0);
+	CHECK(turn_count(fx.turn) == 0);
 	CHECK(auth_quota_total(auth) == 0);
-	srv_free(srv);
-	relay_pool_free(pool);
-	srv = NULL;
-	pool = NULL;
+	fixture_engine_stop(&fx);
 	drain_peers();
 	check_no_fd_left();
 	return 0;

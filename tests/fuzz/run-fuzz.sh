@@ -37,13 +37,15 @@ top=$(cd "$here/../.." && pwd) || exit 2
 extra_libs=""
 pkgs="libevent_core libevent_extra libevent_pthreads libevent_openssl libssl libcrypto sqlite3 libmicrohttpd jansson"
 case $target in
-stun)	srcs="src/stun/stun.c src/core/utf8.c src/core/hmac.c" ;;
+stun)	srcs="src/stun/codes.c src/stun/parse.c src/stun/attr.c src/stun/integrity.c src/stun/build.c src/core/utf8.c src/core/hmac.c" ;;
 ws)	srcs="src/http/ws.c src/core/util.c src/core/utf8.c" ;;
 jwt)	srcs="src/auth/jwt.c src/core/util.c src/core/hmac.c" ;;
 conf)	srcs="src/conf/conf.c src/conf/directives.c src/conf/types.c src/conf/value.c src/conf/defaults.c src/conf/print.c src/conf/reload.c src/conf/report.c src/core/net.c src/core/log.c src/core/util.c src/core/peerfilter.c src/core/names.c" ;;
 http)	srcs="src/http/parse.c src/core/names.c" ;;
 turn|signaling)
 	srcs=$(cd "$top" && ls src/*/*.c | tr '\n' ' ')
+	# the engine fixture the turn target shares with tests/unit/turn
+	[ "$target" = turn ] && srcs="$srcs tests/lib/turn_fixture.c"
 	extra_libs=$(pkg-config --libs $pkgs 2>/dev/null) ||
 		extra_libs="-levent_core -levent_extra -levent_pthreads -levent_openssl -lsqlite3 -lmicrohttpd"
 	;;

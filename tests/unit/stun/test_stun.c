@@ -1,6 +1,6 @@
 /*
  * test_stun — the STUN codec against RFC 5769's vectors, its error paths,
- * the builder, framing and ChannelData.
+ * the builder, framing, ChannelData and the Data indication header.
  */
 #include "stun/stun.h"
 #include "../tap.h"
@@ -942,6 +942,55 @@ static void test_chandata(void)
 	ok(!stun_is_stun(buf, 16), "ChannelData is not STUN");
 }
 
+/* The in-place Data indication header against the builder's message. */
+static void test_data_indication(void)
+{
+	static const char *const ips[2] = { "192.0.2.1", "2001:db8::7" };
+	static const uint8_t tid[STUN_TID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	static const size_t lens[3] = { 0, 5, 8 };
+	struct sockaddr_storage peer;
+	struct sockaddr_un { sa_family_t family; char path[20]; } other = { AF_UNIX, "x" };
+	uint8_t hdr[STUN_DATA_IND_HDR_MAX], frame[128], want[128];
+	struct stun_builder b;
+	int i, k, n;
+
+	for (i = 0; i < 2; i++) {
+		make_sa(&peer, ips[i], 3479);
+		for (k = 0; k < 3; k++) {
+			size_t len = lens[k], pad = (4 - len % 4) % 4;
+
+			n = stun_data_indication_header(hdr, sizeof(hdr), tid,
+							(struct sockaddr *)&peer, len);
+			is_int(n, i == 0 ? 36 : 48, "Data indication header length");
+			if (n < 0)
+				continue;
+			memcpy(frame, hdr, (size_t)n);
+			memcpy(frame + n, "abcdefgh", len);
+			memset(frame + n + len, 0, pad);
+			stun_build_init(&b, want, sizeof(want),
+					stun_type(STUN_METHOD_DATA, STUN_CLASS_INDICATION), tid);
+			stun_build_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS,
+					    (struct sockaddr *)&peer);
+			stun_build_attr(&b, STUN_ATTR_DATA, "abcdefgh", len);
+			ok(b.len == (size_t)n + len + pad && memcmp(frame, want, b.len) == 0,
+			   "Data indication header + data = the builder's message");
+		}
+	}
+	make_sa(&peer, ips[0], 3479);
+	is_int(stun_data_indication_header(hdr, sizeof(hdr) - 1, tid,
+					   (struct sockaddr *)&peer, 4), -1,
+	       "Data indication header: buffer too small");
+	is_int(stun_data_indication_header(hdr, sizeof(hdr), tid,
+					   (struct sockaddr *)&other, 4), -1,
+	       "Data indication header: not IPv4 or IPv6");
+	is_int(stun_data_indication_header(hdr, sizeof(hdr), tid,
+					   (struct sockaddr *)&peer, 65516), 36,
+	       "Data indication header: the largest that fits");
+	is_int(stun_data_indication_header(hdr, sizeof(hdr), tid,
+					   (struct sockaddr *)&peer, 65517), -1,
+	       "Data indication header: over the 16-bit length");
+}
+
 int main(void)
 {
 	test_rfc5769_request();
@@ -961,5 +1010,6 @@ int main(void)
 	test_keys();
 	test_framing();
 	test_chandata();
+	test_data_indication();
 	return tap_done();
 }

@@ -1,10 +1,11 @@
 /*
- * Unit tests for the TURN allocation engine (turn/engine.c, turn/alloc.c), driven
- * through the network seam of turn/engine.h: no listening socket, a transport
- * that records what the engine sends to the client, and clocks that only
- * move when the test moves them.  The relayed sockets are real (ferry
- * binds them on 127.0.0.1), and so are the peers: UDP sockets on
- * 127.0.0.1.
+ * Unit tests for the TURN allocation engine (turn/engine.c and the TURN
+ * layer of turn/alloc.h), driven through the network seam of
+ * turn/engine.h with the engine fixture this test shares with the turn fuzz
+ * target (tests/lib/turn_fixture.h): no listening socket, a transport that
+ * records what the engine sends to the client, and clocks that only move
+ * when the test moves them.  The relayed sockets are real (ferry binds
+ * them on 127.0.0.1), and so are the peers: UDP sockets on 127.0.0.1.
  *
  * Timeline (seconds after the Allocate, both clocks moved together unless
  * a test says otherwise):
@@ -16,17 +17,19 @@
  *   700  CreatePermission peer1 and Refresh (-> 1300)
  *   901  channel expired: Data indications; quarantine refuses rebinding
  *  1201  quarantine over: 0x4000 -> peer2 accepted
- *  1300  srv_tick ends the allocation; its port is free
+ *  1300  turn_tick ends the allocation; its port is free
  *  then  a new Allocate; a nonce 600 s old (wall clock) gets 438.
  */
 #include "auth/auth.h"
 #include "conf/conf.h"
 #include "core/net.h"
+#include "turn/alloc.h"
 #include "turn/ports.h"
 #include "turn/engine.h"
 #include "turn/stats.h"
 #include "stun/stun.h"
 #include "../tap.h"
+#include "../../lib/turn_fixture.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,20 +49,15 @@
 
 /* ------------------------------------------------------------ clocks */
 
-static uint64_t mono_now = 1000000;            /* ms; arbitrary origin */
-static time_t wall_now = 1700000000;
-
-static uint64_t fake_mono(void) { return mono_now; }
-static time_t fake_wall(void) { return wall_now; }
-
-/* Both clocks by ms milliseconds (wall by whole seconds elapsed). */
+/* Both clocks (the fixture's) to t0 + rel_ms milliseconds, wall by whole
+ * seconds elapsed. */
 static uint64_t t0;                             /* mono at the Allocate */
 static void set_time(uint64_t rel_ms)
 {
 	uint64_t target = t0 + rel_ms;
 
-	wall_now += (time_t)(target / 1000 - mono_now / 1000);
-	mono_now = target;
+	fixture_wall_now += (time_t)(target / 1000 - fixture_mono_now / 1000);
+	fixture_mono_now = target;
 }
 
 /* ------------------------------------------------------ the transport */
@@ -91,36 +89,13 @@ static int rec_send(struct srv_transport *t, const net_addr *local,
 
 static struct event_base *base;
 static struct auth *auth;
-static struct relay_pool *pool;
 static struct ferry_conf *conf;
-static struct stats stats;
-static struct srv *srv;
+static struct fixture_engine fx;
 static struct rec tr;
 static net_addr client, local;
 static uint8_t key[STUN_MD5_LEN];
 static char nonce[AUTH_NONCE_MAX];
 static size_t nonce_len;
-
-static void addr4(net_addr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->u.in4.sin_family = AF_INET;
-	a->u.in4.sin_port = htons(port);
-	inet_pton(AF_INET, ip, &a->u.in4.sin_addr);
-	a->len = sizeof(a->u.in4);
-}
-
-static int udp_peer(net_addr *bound)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	addr4(bound, "127.0.0.1", 0);
-	if (fd < 0 || bind(fd, &bound->u.sa, bound->len) != 0)
-		return -1;
-	bound->len = sizeof(bound->u.in4);
-	getsockname(fd, &bound->u.sa, &bound->len);
-	return fd;
-}
 
 /* ------------------------------------------------------ requests */
 
@@ -161,7 +136,7 @@ static int exchange(const uint8_t *buf, size_t len, struct stun_msg *m)
 {
 	int before = tr.nsent;
 
-	srv_input(srv, &tr.t, &local, &client, buf, len);
+	srv_input(fx.srv, &tr.t, &local, &client, buf, len);
 	if (tr.nsent == before)
 		return -1;
 	return stun_parse(tr.last, tr.last_len, m) == 0 ? 0 : -1;
@@ -291,7 +266,7 @@ static int allocate(net_addr *relay, uint32_t *lifetime, struct req *q,
 static int peer_to_client(int peer_fd, const net_addr *relay, const char *payload)
 {
 	int sent0 = tr.nsent, i;
-	uint64_t drop0 = stat_get(&stats, ST_RELAY_DROPPED_PACKETS);
+	uint64_t drop0 = stat_get(&fx.stats, ST_RELAY_DROPPED_PACKETS);
 
 	if (sendto(peer_fd, payload, strlen(payload), 0, &relay->u.sa, relay->len) < 0)
 		return -1;
@@ -299,7 +274,7 @@ static int peer_to_client(int peer_fd, const net_addr *relay, const char *payloa
 		event_base_loop(base, EVLOOP_NONBLOCK);
 		if (tr.nsent != sent0)
 			return 1;
-		if (stat_get(&stats, ST_RELAY_DROPPED_PACKETS) != drop0)
+		if (stat_get(&fx.stats, ST_RELAY_DROPPED_PACKETS) != drop0)
 			return 0;
 		poll(NULL, 0, 1);
 	}
@@ -349,7 +324,7 @@ static ssize_t client_chandata(uint16_t num, const char *payload, int peer_fd,
 
 	stun_chandata_header(frame, num, (uint16_t)n);
 	memcpy(frame + 4, payload, n);
-	srv_input(srv, &tr.t, &local, &client, frame, 4 + n);
+	srv_input(fx.srv, &tr.t, &local, &client, frame, 4 + n);
 	/* The engine sends synchronously: what was sent is queued on the
 	 * loopback socket by now, so a short wait suffices. */
 	if (poll(&p, 1, 200) != 1)
@@ -377,40 +352,21 @@ static int setup(void)
 		"user = alice:pw\n"
 		"realm = test\n"
 		"database = /tmp/ferry-test-turn-unused.db\n";
-	const char *names[1], *passwords[1];
-	struct auth_config ac;
-	struct srv_env env;
 
 	conf = conf_load_string("test_turn.conf", text, NULL, NULL);
 	if (!conf || conf->n_users != 1)
 		return -1;
+	fixture_mono_now = 1000000;             /* ms; arbitrary origin */
+	fixture_wall_now = 1700000000;
 	base = event_base_new();
-	auth = auth_new();
-	memset(&ac, 0, sizeof(ac));
-	ac.realm = conf->realm;
-	names[0] = conf->users[0].name;
-	passwords[0] = conf->users[0].password;
-	ac.n_plain = 1;
-	ac.plain_names = names;
-	ac.plain_passwords = passwords;
-	auth_publish(auth, &ac);
-	pool = relay_pool_new(conf);
-	if (!base || !auth || !pool)
+	auth = fixture_auth_new(conf, NULL, NULL);
+	if (!base || !auth || fixture_engine_start(&fx, conf, base, auth) != 0)
 		return -1;
-
-	memset(&env, 0, sizeof(env));
-	env.conf = conf;
-	env.base = base;
-	env.auth = auth;
-	env.pool = pool;
-	env.stats = &stats;
-	srv = srv_new(&env);
-	srv_set_clock(srv, fake_mono, fake_wall);
 
 	tr.t.kind = SRV_UDP;
 	tr.t.send = rec_send;
-	addr4(&client, "127.0.0.1", 40000);     /* never bound: the fake sends */
-	addr4(&local, "127.0.0.1", 3478);
+	fixture_addr(&client, "127.0.0.1", 40000); /* never bound: the fake sends */
+	fixture_addr(&local, "127.0.0.1", 3478);
 	stun_key_md5("alice", 5, REALM, strlen(REALM), "pw", 2, key);
 	return 0;
 }
@@ -432,8 +388,8 @@ int main(void)
 		ok(0, "set up conf, auth, pool and engine");
 		return tap_done();
 	}
-	p1 = udp_peer(&peer1);
-	p2 = udp_peer(&peer2);
+	p1 = fixture_udp_socket("127.0.0.1", &peer1);
+	p2 = fixture_udp_socket("127.0.0.1", &peer2);
 	ok(p1 >= 0 && p2 >= 0, "two peer sockets on 127.0.0.1");
 
 	/* ---- authentication and Allocate */
@@ -441,9 +397,9 @@ int main(void)
 	stun_build_u8(&q.b, STUN_ATTR_REQUESTED_TRANSPORT, STUN_TRANSPORT_UDP);
 	is_int(send_req(&q, &m), 401, "Allocate without credentials: 401");
 	ok(take_nonce(&m) == 0, "the 401 carries REALM test and a NONCE");
-	is_int(srv_allocations(srv), 0, "no allocation after the 401");
+	is_int(turn_count(fx.turn), 0, "no allocation after the 401");
 
-	t0 = mono_now;
+	t0 = fixture_mono_now;
 	is_int(allocate(&relay, &lifetime, &q, resp, &resp_len), 0,
 	       "authenticated Allocate succeeds (response MI verifies)");
 	relay_port = net_port(&relay.u.sa);
@@ -455,17 +411,17 @@ int main(void)
 	ok(relay_port >= PORT_MIN && relay_port <= PORT_MAX,
 	   "relayed port is inside relay-ports 50000-50100");
 	is_int(lifetime, 600, "LIFETIME 600");
-	is_int(srv_allocations(srv), 1, "one allocation");
-	is_int(relay_ports_in_use(pool), 1, "one relay port in use");
+	is_int(turn_count(fx.turn), 1, "one allocation");
+	is_int(relay_ports_in_use(fx.pool), 1, "one relay port in use");
 
 	/* ---- retransmission */
 	sent = tr.nsent;
-	srv_input(srv, &tr.t, &local, &client, q.buf, q.b.len);
+	srv_input(fx.srv, &tr.t, &local, &client, q.buf, q.b.len);
 	ok(tr.nsent == sent + 1 && tr.last_len == resp_len &&
 	   memcmp(tr.last, resp, resp_len) == 0,
 	   "a retransmitted Allocate gets the byte-identical response");
-	is_int(srv_allocations(srv), 1, "... and no second allocation");
-	is_int(relay_ports_in_use(pool), 1, "... nor a second port");
+	is_int(turn_count(fx.turn), 1, "... and no second allocation");
+	is_int(relay_ports_in_use(fx.pool), 1, "... nor a second port");
 
 	/* A new transaction from the same 5-tuple is a second Allocate. */
 	is_int(allocate(&relay2, &lifetime, &q2, NULL, NULL), 437,
@@ -505,8 +461,8 @@ int main(void)
 	   "client ChannelData 0x4000 reaches peer1");
 
 	set_time(600000);
-	srv_tick(srv);
-	is_int(srv_allocations(srv), 1, "past the first 600 s the refreshed allocation lives");
+	turn_tick(fx.turn);
+	is_int(turn_count(fx.turn), 1, "past the first 600 s the refreshed allocation lives");
 	set_time(700000);
 	ok(fresh_nonce() == 0, "a fresh nonce");
 	is_int(create_permission(&peer1), 0, "CreatePermission peer1 again at 700 s");
@@ -521,9 +477,9 @@ int main(void)
 	   "at 901 s the channel has expired: Data indication instead");
 	drain(p1);
 	{
-		uint64_t drop0 = stat_get(&stats, ST_RELAY_DROPPED_PACKETS);
+		uint64_t drop0 = stat_get(&fx.stats, ST_RELAY_DROPPED_PACKETS);
 		n = client_chandata(0x4000, "late", p1, buf, sizeof(buf));
-		ok(n == 0 && stat_get(&stats, ST_RELAY_DROPPED_PACKETS) == drop0 + 1,
+		ok(n == 0 && stat_get(&fx.stats, ST_RELAY_DROPPED_PACKETS) == drop0 + 1,
 		   "client ChannelData on the expired channel is dropped");
 	}
 
@@ -544,12 +500,12 @@ int main(void)
 
 	/* ---- allocation expiry */
 	set_time(1299999);
-	srv_tick(srv);
-	is_int(srv_allocations(srv), 1, "alive at 1299.999 s");
+	turn_tick(fx.turn);
+	is_int(turn_count(fx.turn), 1, "alive at 1299.999 s");
 	set_time(1300000);
-	srv_tick(srv);
-	is_int(srv_allocations(srv), 0, "srv_tick ends the allocation at its lifetime");
-	is_int(relay_ports_in_use(pool), 0, "its relay port is back in the pool");
+	turn_tick(fx.turn);
+	is_int(turn_count(fx.turn), 0, "turn_tick ends the allocation at its lifetime");
+	is_int(relay_ports_in_use(fx.pool), 0, "its relay port is back in the pool");
 	{
 		int fd = socket(AF_INET, SOCK_DGRAM, 0);
 		ok(fd >= 0 && bind(fd, &relay.u.sa, relay.len) == 0,
@@ -563,9 +519,9 @@ int main(void)
 	/* ---- nonce staleness (wall clock only) */
 	ok(fresh_nonce() == 0, "a fresh nonce");
 	is_int(allocate(&relay2, &lifetime, &q2, NULL, NULL), 0, "a new Allocate");
-	wall_now += 599;
+	fixture_wall_now += 599;
 	is_int(refresh(600), 600, "a 599 s old nonce is accepted");
-	wall_now += 1;
+	fixture_wall_now += 1;
 	{
 		char old[AUTH_NONCE_MAX];
 		size_t old_len = nonce_len;
@@ -583,11 +539,10 @@ int main(void)
 	}
 	is_int(refresh(600), 600, "the new nonce is accepted");
 	is_int(refresh(0), 0, "Refresh 0 deletes the allocation");
-	is_int(srv_allocations(srv), 0, "no allocations left");
-	is_int(relay_ports_in_use(pool), 0, "no ports in use");
+	is_int(turn_count(fx.turn), 0, "no allocations left");
+	is_int(relay_ports_in_use(fx.pool), 0, "no ports in use");
 
-	srv_free(srv);
-	relay_pool_free(pool);
+	fixture_engine_stop(&fx);
 	auth_free(auth);
 	conf_free(conf);
 	event_base_free(base);
