@@ -408,108 +408,145 @@ static int drop_privileges(struct ferry *f)
 
 /* Start-up in dependency order: everything that needs privileges (binding
  * ports, opening files) first, then the switch of user, then the threads. */
-static int start(struct ferry *f)
+/* The main loop (HTTP, signaling, the database) is touched by no other
+ * thread (workers get their jobs through worker_post), so it goes without
+ * libevent's locks: two fewer mutex operations for every event it runs. */
+static struct event_base *main_loop_new(void)
 {
-	char err[512], a[NET_ADDRSTRLEN];
-	size_t i;
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
 
-	/* The main loop (HTTP, signaling, the database) is touched by no
-	 * other thread (workers get their jobs through worker_post), so it
-	 * goes without libevent's locks: two fewer mutex operations for
-	 * every event it runs. */
-	{
-		struct event_config *cfg = event_config_new();
+	if (!cfg)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
 
-		if (cfg)
-			event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-		f->base = cfg ? event_base_new_with_config(cfg) : NULL;
-		if (cfg)
-			event_config_free(cfg);
-	}
-	if (!f->base) {
-		log_error("ferryd", NULL, "cannot create the event loop");
-		return -1;
-	}
-	f->store = store_open(f->conf->database, err, sizeof(err));
+/* The state ferryd keeps: the database, the credentials read from it and
+ * the file, the relay port pool and the TLS contexts. */
+static int start_state(struct ferry *f, char *err, size_t errlen)
+{
+	f->store = store_open(f->conf->database, err, errlen);
 	if (!f->store) {
 		log_error("store", NULL, "%s", err);
 		return -1;
 	}
 	f->auth = auth_new();
-	if (dbsync_publish(f->auth, f->conf, f->store, err, sizeof(err)) < 0) {
+	if (dbsync_publish(f->auth, f->conf, f->store, err, errlen) < 0) {
 		log_error("store", NULL, "cannot read credentials: %s", err);
 		return -1;
 	}
 	f->pool = relay_pool_new(f->conf);
-	f->tls = tls_new(f->conf, err, sizeof(err));
+	f->tls = tls_new(f->conf, err, errlen);
 	if (!f->tls) {
 		log_error("tls", NULL, "%s", err);
 		return -1;
 	}
 	if (tls_wanted(f->conf)) {
-		tls_describe(f->tls, err, sizeof(err));
+		tls_describe(f->tls, err, errlen);
 		log_info("tls", NULL, "certificate: %s", err);
 	}
-	f->nworkers = (int)f->conf->threads;
-	f->listeners = listeners_bind(f->conf, f->nworkers, f->tls, err, sizeof(err));
-	if (!f->listeners) {
-		log_error("listen", NULL, "%s", err);
-		return -1;
-	}
+	return 0;
+}
+
+/* Signaling, the routes and the HTTP listeners (bound, not yet served). */
+static int start_http(struct ferry *f, char *err, size_t errlen)
+{
 	struct sig_env senv = {
 		.conf = f->conf, .store = f->store, .base = f->base,
 		.ice_servers = ice_for_peer, .ice_ctx = f,
 		.revoked = revoked_for_peer, .revoked_ctx = f,
 	};
-	f->sig = sig_new(&senv);
 	struct routes_env renv = {
-		.auth = f->auth, .store = f->store, .sig = f->sig, .base = f->base,
-		.pool = f->pool,
+		.auth = f->auth, .store = f->store, .base = f->base, .pool = f->pool,
 	};
-	f->routes = routes_new(&renv);
 	struct http_env henv = {
-		.conf = f->conf, .base = f->base, .tls = f->tls,
-		.route = routes_answer, .route_ctx = f->routes,
+		.conf = f->conf, .base = f->base, .tls = f->tls, .route = routes_answer,
 	};
-	f->http = http_new(&henv, err, sizeof(err));
+
+	f->sig = sig_new(&senv);
+	renv.sig = f->sig;
+	f->routes = routes_new(&renv);
+	henv.route_ctx = f->routes;
+	f->http = http_new(&henv, err, errlen);
 	if (!f->http) {
 		log_error("http", NULL, "%s", err);
 		return -1;
 	}
-	if (write_pid_file(f) < 0 || drop_privileges(f) < 0)
-		return -1;
+	return 0;
+}
 
-	f->alloc_counts = addr_counts_new();
+/* The relay workers on the bound STUN/TURN sockets, running. */
+static int start_workers(struct ferry *f, char *err, size_t errlen)
+{
+	char a[NET_ADDRSTRLEN];
 	struct srv_env env = {
 		.conf = f->conf, .auth = f->auth, .pool = f->pool,
-		.alloc_counts = f->alloc_counts,
 	};
-	f->workers = workers_new(f->nworkers, f->listeners, &env, err, sizeof(err));
-	if (!f->workers || workers_start(f->workers, f->nworkers, err, sizeof(err)) < 0) {
+
+	f->alloc_counts = addr_counts_new();
+	env.alloc_counts = f->alloc_counts;
+	f->workers = workers_new(f->nworkers, f->listeners, &env, err, errlen);
+	if (!f->workers || workers_start(f->workers, f->nworkers, err, errlen) < 0) {
 		log_error("worker", NULL, "%s", err);
 		return -1;
 	}
-	for (i = 0; i < listeners_count(f->listeners); i++)
+	for (size_t i = 0; i < listeners_count(f->listeners); i++)
 		log_info("listen", NULL, "STUN/TURN on udp and tcp %s",
 			 net_fmt(&listeners_addr(f->listeners, i)->u.sa, a, sizeof(a)));
 	routes_set_workers(f->routes, f->workers, f->nworkers);
-	if (http_start(f->http, err, sizeof(err)) < 0) {
-		log_error("http", NULL, "%s", err);
-		return -1;
-	}
-	warn_about(f->conf, f->auth);
+	return 0;
+}
+
+/* SIGTERM/SIGINT stop, SIGHUP reloads, and the database is polled for
+ * ferryctl's changes once a second. */
+static int start_events(struct ferry *f)
+{
+	struct timeval second = { 1, 0 };
 
 	f->sig_term = evsignal_new(f->base, SIGTERM, on_stop, f);
 	f->sig_int = evsignal_new(f->base, SIGINT, on_stop, f);
 	f->sig_hup = evsignal_new(f->base, SIGHUP, on_reload, f);
 	f->db_poll = event_new(f->base, -1, EV_PERSIST, on_db_poll, f);
-	struct timeval second = { 1, 0 };
 	if (evsignal_add(f->sig_term, NULL) || evsignal_add(f->sig_int, NULL) ||
 	    evsignal_add(f->sig_hup, NULL) || event_add(f->db_poll, &second)) {
 		log_error("ferryd", NULL, "cannot install signal handlers");
 		return -1;
 	}
 	return 0;
+}
+
+/* Start-up in order: every privileged socket is bound before privileges
+ * are dropped, and the workers and HTTP start serving only after that. */
+static int start(struct ferry *f)
+{
+	char err[512];
+
+	f->base = main_loop_new();
+	if (!f->base) {
+		log_error("ferryd", NULL, "cannot create the event loop");
+		return -1;
+	}
+	if (start_state(f, err, sizeof(err)) < 0)
+		return -1;
+	f->nworkers = (int)f->conf->threads;
+	f->listeners = listeners_bind(f->conf, f->nworkers, f->tls, err, sizeof(err));
+	if (!f->listeners) {
+		log_error("listen", NULL, "%s", err);
+		return -1;
+	}
+	if (start_http(f, err, sizeof(err)) < 0 ||
+	    write_pid_file(f) < 0 || drop_privileges(f) < 0 ||
+	    start_workers(f, err, sizeof(err)) < 0)
+		return -1;
+	if (http_start(f->http, err, sizeof(err)) < 0) {
+		log_error("http", NULL, "%s", err);
+		return -1;
+	}
+	warn_about(f->conf, f->auth);
+	return start_events(f);
 }
 
 /* Everything start() did, undone in reverse order; safe after a partial
