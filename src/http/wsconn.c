@@ -35,7 +35,8 @@
  * that several messages reach in one turn gets them in one write.
  */
 struct wsconn {
-	struct sig_conn sc;                /* first: signaling hands it back */
+	struct sig_conn *sc;               /* signaling's, until sig_conn_gone() */
+	net_addr remote;                   /* the client, for log lines */
 	struct http *h;
 	struct sig *sig;
 	MHD_socket fd;
@@ -100,7 +101,7 @@ static void finish(evutil_socket_t fd, short what, void *arg)
 
 	if (!c->gone) {
 		c->gone = 1;
-		sig_conn_gone(SIG(c), &c->sc);
+		sig_conn_gone(SIG(c), c->sc);
 	}
 	undirty(c);
 	if (c->prev)
@@ -258,7 +259,7 @@ static int frame(struct wsconn *c, int opcode, const void *data, size_t len)
 	size_t n = ws_frame_header(hdr, opcode, len);
 
 	if (c->blocked && c->out_len - c->out_off + n + len > out_limit(c)) {
-		log_info("ws", &c->sc.remote.u.sa, "outbound queue full, disconnecting");
+		log_info("ws", &c->remote.u.sa, "outbound queue full, disconnecting");
 		finish_soon(c);
 		return -1;
 	}
@@ -288,18 +289,18 @@ static size_t out_limit(struct wsconn *c)
 	return four > OUT_LIMIT_MIN ? four : OUT_LIMIT_MIN;
 }
 
-static int op_send(struct sig_conn *sc, const char *text, size_t len)
+static int op_send(void *ctx, const char *text, size_t len)
 {
-	struct wsconn *c = (struct wsconn *)sc;
+	struct wsconn *c = ctx;
 
 	if (c->closing || c->finishing)
 		return -1;
 	return frame(c, WS_OP_TEXT, text, len);
 }
 
-static void op_close(struct sig_conn *sc, int code, const char *reason)
+static void op_close(void *ctx, int code, const char *reason)
 {
-	close_with((struct wsconn *)sc, code, reason);
+	close_with(ctx, code, reason);
 }
 
 static const struct sig_conn_ops ops = { .send = op_send, .close = op_close };
@@ -319,10 +320,10 @@ static void process(struct wsconn *c, const uint8_t *p, size_t len)
 			break;
 		switch (ev.type) {
 		case WS_EV_TEXT:
-			sig_text(SIG(c), &c->sc, (const char *)ev.data, ev.len);
+			sig_text(SIG(c), c->sc, (const char *)ev.data, ev.len);
 			break;
 		case WS_EV_BINARY:
-			sig_binary(SIG(c), &c->sc);
+			sig_binary(SIG(c), c->sc);
 			break;
 		case WS_EV_PING:
 			frame(c, WS_OP_PONG, ev.data, ev.len);
@@ -335,7 +336,7 @@ static void process(struct wsconn *c, const uint8_t *p, size_t len)
 								      : ev.code, "");
 			break;
 		case WS_EV_ERROR:
-			log_debug("ws", &c->sc.remote.u.sa, "closing with %u: %s",
+			log_debug("ws", &c->remote.u.sa, "closing with %u: %s",
 				  ev.code, ev.reason);
 			close_with(c, ev.code, ev.reason);
 			break;
@@ -377,7 +378,7 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (now - c->last_rx >= idle) {
-			log_info("ws", &c->sc.remote.u.sa, "idle for %llus, dropping",
+			log_info("ws", &c->remote.u.sa, "idle for %llus, dropping",
 				 (unsigned long long)(idle / 1000));
 			finish_soon(c);
 		} else if (!c->closing && now - c->last_rx >= idle / 3 &&
@@ -397,11 +398,11 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 	struct wsconn *c = xcalloc(1, sizeof(*c));
 	int one = 1;
 
-	c->sc.ops = &ops;
-	memcpy(c->sc.host, pd->host, sizeof(c->sc.host));
-	c->sc.remote = pd->remote;
+	c->remote = pd->remote;
 	c->h = pd->h;
 	c->sig = pd->sig;
+	/* sig_conn_open() sends nothing, so it may come before the events. */
+	c->sc = sig_conn_open(c->sig, &ops, c, pd->host, &pd->remote);
 	c->urh = urh;
 	c->last_rx = c->last_ping = mono_ms();
 	free(pd);
@@ -426,7 +427,6 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 		event_add(sweep_ev, &second);
 		flush_ev = event_new(base, -1, 0, flush_all, NULL);
 	}
-	sig_conn_open(SIG(c), &c->sc);
 	if (extra_len)
 		process(c, (const uint8_t *)extra, extra_len);
 }

@@ -150,7 +150,7 @@ static int value(struct cur *c, int depth, char *kind, int *escaped);
  * An object (keyed) or array from its opening bracket to `close`.  Nested
  * objects are checked for form only; duplicate keys in them are for
  * jansson to judge, so a caller either falls back when a value nests or
- * scans that value again on its own (see fast_relay in signaling.c).
+ * scans that value again on its own (see scan_relay in message.c).
  */
 static int container(struct cur *c, int depth, char close, int keyed)
 {

@@ -4,8 +4,10 @@
  *
  * This module never touches a socket: a transport (wsconn.c) hands it each
  * text message of a connection and is told what to send back and when to
- * close, through struct sig_conn_ops.  Tests drive it with a fake
- * connection and a clock they control.
+ * close, through struct sig_conn_ops.  What signaling keeps per
+ * connection (its peer, state, rate bucket) is its own object, opaque to
+ * the transport.  Tests drive it with a fake connection and a clock they
+ * control.
  */
 #ifndef FERRY_SIGNALING_H
 #define FERRY_SIGNALING_H
@@ -19,11 +21,11 @@
 struct event_base;
 struct ferry_conf;
 struct sig;
-struct sig_conn;
-struct sig_peer;
+struct sig_conn;                /* opaque: see sig_conn_open() */
 struct store;
 
-/* What signaling needs from a connection. */
+/* What signaling needs from a connection; ctx is the transport's own
+ * pointer given to sig_conn_open(). */
 struct sig_conn_ops {
 	/* Queue one text message (a serialized JSON object).  Returns 0, or
 	 * -1 when the connection's outbound queue is full: the transport
@@ -32,29 +34,11 @@ struct sig_conn_ops {
 	 * peer's departure to the next sig_tick()).  Signaling sends nothing
 	 * more on a connection whose send failed: what it would have sent
 	 * is queued as for an absent peer, so a resume still gets it. */
-	int (*send)(struct sig_conn *c, const char *text, size_t len);
+	int (*send)(void *ctx, const char *text, size_t len);
 	/* Close after what is queued, with a WebSocket status code and a
 	 * reason.  The transport later calls sig_conn_gone() (never from
 	 * inside this call). */
-	void (*close)(struct sig_conn *c, int code, const char *reason);
-};
-
-/* A connection: owned by the transport, which fills ops, host and remote
- * and zeroes the rest.  `peer` belongs to signaling. */
-struct sig_conn {
-	const struct sig_conn_ops *ops;
-	char host[256];                  /* Host header's name (ICE URLs) */
-	net_addr remote;                 /* for log lines */
-	struct sig_peer *peer;           /* the peer on this connection */
-
-	/* Signaling's own bookkeeping (the list sig_shutdown() walks and
-	 * whether input is still wanted); the transport leaves it zeroed
-	 * and never reads it.  (Addition to the lead's interface.) */
-	struct sig_conn *sig_prev, *sig_next;
-	int sig_state;
-	/* signaling-rate bucket, in thousandths of a message */
-	uint64_t rate_tokens, rate_stamp;
-	uint64_t rate_warned;              /* when rate-limited was last sent */
+	void (*close)(void *ctx, int code, const char *reason);
 };
 
 /* Counters for /metrics (main thread only, read by the metrics route). */
@@ -88,17 +72,32 @@ struct sig_env {
 	time_t (*wall)(void);            /* NULL: util's wall_s (token expiry) */
 };
 
+/* A new signaling state (env is copied), or NULL when the grace timer
+ * cannot be set up.  sig_free() frees it with every room, peer and
+ * connection object it still holds (NULL is accepted). */
 struct sig *sig_new(const struct sig_env *env);
 void sig_free(struct sig *s);
 void sig_set_conf(struct sig *s, const struct ferry_conf *conf);
 const struct sig_stats *sig_stats(const struct sig *s);
 
-/* A connection opened (counts it) and one of its messages. */
-void sig_conn_open(struct sig *s, struct sig_conn *c);
+/*
+ * A connection opened: returns signaling's object for it (never NULL),
+ * which the transport hands to the calls below until sig_conn_gone().
+ * ops (kept, not copied) and ctx are what signaling calls back; host (the
+ * Host header's name, for ICE URLs) and remote (for log lines; NULL:
+ * unknown) are copied.
+ */
+struct sig_conn *sig_conn_open(struct sig *s, const struct sig_conn_ops *ops,
+			       void *ctx, const char *host,
+			       const net_addr *remote);
+/* One message of the connection. */
 void sig_text(struct sig *s, struct sig_conn *c, const char *text, size_t len);
 void sig_binary(struct sig *s, struct sig_conn *c);
 /* The connection is gone (closed by either side, dropped, idle): a peer
- * that did not `leave` keeps its place for reconnect-grace seconds. */
+ * that did not `leave` keeps its place for reconnect-grace seconds.
+ * Called once per connection; c is freed by it (or, when called from
+ * inside send(), once signaling is done with it) and may not be used
+ * again.  sig_free() frees the connections that are still open. */
 void sig_conn_gone(struct sig *s, struct sig_conn *c);
 
 /* Grace expiries; called every second by an internal timer when env.base

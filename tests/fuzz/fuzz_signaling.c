@@ -21,6 +21,8 @@
  *   \x04  the connection's sends fail from now on (the transport closes it)
  *   \x05  sig_shutdown
  *   \x06  sig_rooms_changed
+ *   \x07  as \x04, but the transport calls sig_conn_gone() from inside the
+ *         failing send(), which signaling must survive
  *
  * An input whose first byte is '!' runs with a signaling-secret and
  * auto-create-rooms = no (only room "r" exists); otherwise joins are
@@ -56,10 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define LINE_MAX_LEN 4096
 
 struct fconn {
-	struct sig_conn c;
+	struct sig_conn *c;
 	int slot;
 	int closed;
-	int fail;
+	int fail;                   /* 1: sends fail; 2: ...and go inside */
+	int gone;                   /* sig_conn_gone() was called */
 };
 
 static struct fconn *conns[NCONN];
@@ -82,6 +85,7 @@ static struct ferry_conf conf_secret = {
 	.signaling_queue = 256,
 };
 static struct store *store;
+static struct sig *cur;             /* the one of the current input */
 static char db_path[256];
 static char *tok_r, *tok_any;
 
@@ -138,22 +142,26 @@ static void check_output(struct fconn *f, const char *text, size_t len)
 	json_decref(m);
 }
 
-static int f_send(struct sig_conn *c, const char *text, size_t len)
+static int f_send(void *ctx, const char *text, size_t len)
 {
-	struct fconn *f = (struct fconn *)c;
+	struct fconn *f = ctx;
 
 	CHECK(!f->closed);
 	if (f->fail) {
 		f->closed = 1;
+		if (f->fail == 2 && !f->gone) {
+			f->gone = 1;
+			sig_conn_gone(cur, f->c);
+		}
 		return -1;
 	}
 	check_output(f, text, len);
 	return 0;
 }
 
-static void f_close(struct sig_conn *c, int code, const char *reason)
+static void f_close(void *ctx, int code, const char *reason)
 {
-	struct fconn *f = (struct fconn *)c;
+	struct fconn *f = ctx;
 
 	CHECK(!f->closed);
 	CHECK(code == 1000 || code == 1001 || code == 1008 || code == 4000);
@@ -169,15 +177,14 @@ static struct fconn *conn_new(struct sig *s, int slot)
 
 	CHECK(f);
 	f->slot = slot;
-	f->c.ops = &fops;
-	snprintf(f->c.host, sizeof(f->c.host), "fuzz.test");
-	sig_conn_open(s, &f->c);
+	f->c = sig_conn_open(s, &fops, f, "fuzz.test", NULL);
 	return f;
 }
 
 static void conn_gone(struct sig *s, int i)
 {
-	sig_conn_gone(s, &conns[i]->c);
+	if (!conns[i]->gone)
+		sig_conn_gone(s, conns[i]->c);
 	free(conns[i]);
 	conns[i] = conn_new(s, i);
 }
@@ -280,6 +287,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.wall = fake_wall;
 	s = sig_new(&env);
 	CHECK(s);
+	cur = s;
 	memset(slot_id, 0, sizeof(slot_id));
 	memset(slot_tok, 0, sizeof(slot_tok));
 	resume_tok[0] = '\0';
@@ -295,19 +303,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		start += len + 1;
 		if (len > LINE_MAX_LEN)
 			len = LINE_MAX_LEN;
-		if (len > 0 && line[0] < 0x07 && line[0] != 0) {
+		if (len > 0 && line[0] < 0x08 && line[0] != 0) {
 			switch (line[0]) {
 			case 1: f->closed = 1; break;
-			case 2: sig_binary(s, &f->c); break;
+			case 2: sig_binary(s, f->c); break;
 			case 3: clk += 4000; sig_tick(s); break;
 			case 4: f->fail = 1; break;
 			case 5: sig_shutdown(s); break;
 			case 6: sig_rooms_changed(s); break;
+			case 7: f->fail = 2; break;
 			}
 		} else {
 			size_t n = expand(line, len, buf, sizeof(buf));
 
-			sig_text(s, &f->c, buf, n);
+			sig_text(s, f->c, buf, n);
 		}
 		/* As the transport does, once the message is handled. */
 		for (int i = 0; i < NCONN; i++)
@@ -321,7 +330,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Let every grace run out: all peers leave. */
 	for (int i = 0; i < NCONN; i++) {
-		sig_conn_gone(s, &conns[i]->c);
+		if (!conns[i]->gone)
+			sig_conn_gone(s, conns[i]->c);
 		free(conns[i]);
 		conns[i] = NULL;
 	}

@@ -67,7 +67,7 @@ static json_t *fake_ice(void *ctx, const char *host, const char *user)
 /* ---------------------------------------------------- fake connections */
 
 struct fconn {
-	struct sig_conn c;          /* first: the ops get &f->c */
+	struct sig_conn *c;         /* signaling's; the ops get f */
 	json_t *got;                /* every message sent to it, parsed */
 	size_t rd;                  /* index of the next unread one */
 	int closes, code;
@@ -76,6 +76,7 @@ struct fconn {
 	int gone_in_send;           /* ...and calls sig_conn_gone() inside */
 	int after_close;            /* sends after a close: a bug */
 	char id[64], resume[64];    /* from the last welcome */
+	char raw[512];              /* the last message as sent, truncated */
 };
 
 static struct sig *S;
@@ -83,9 +84,9 @@ static struct ferry_conf *C;
 static struct store *ST;
 static int bad_output;              /* server sent something not JSON */
 
-static int f_send(struct sig_conn *c, const char *text, size_t len)
+static int f_send(void *ctx, const char *text, size_t len)
 {
-	struct fconn *f = (struct fconn *)c;
+	struct fconn *f = ctx;
 	json_t *j;
 
 	if (f->closes)
@@ -95,9 +96,10 @@ static int f_send(struct sig_conn *c, const char *text, size_t len)
 		f->closes++;
 		f->code = 1006;
 		if (f->gone_in_send)
-			sig_conn_gone(S, c);
+			sig_conn_gone(S, f->c);
 		return -1;
 	}
+	snprintf(f->raw, sizeof(f->raw), "%.*s", (int)len, text);
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!j || !json_is_object(j)) {
 		bad_output++;
@@ -109,9 +111,9 @@ static int f_send(struct sig_conn *c, const char *text, size_t len)
 	return 0;
 }
 
-static void f_close(struct sig_conn *c, int code, const char *reason)
+static void f_close(void *ctx, int code, const char *reason)
 {
-	struct fconn *f = (struct fconn *)c;
+	struct fconn *f = ctx;
 
 	f->closes++;
 	f->code = code;
@@ -124,22 +126,22 @@ static struct fconn *fc_open(void)
 {
 	static int n;
 	struct fconn *f = xcalloc(1, sizeof(*f));
+	net_addr remote;
 
-	f->c.ops = &fops;
-	snprintf(f->c.host, sizeof(f->c.host), "signal.example");
-	f->c.remote.u.in4.sin_family = AF_INET;
-	f->c.remote.u.in4.sin_port = htons((uint16_t)(10000 + n++ % 50000));
-	inet_pton(AF_INET, "192.0.2.7", &f->c.remote.u.in4.sin_addr);
-	f->c.remote.len = sizeof(struct sockaddr_in);
+	memset(&remote, 0, sizeof(remote));
+	remote.u.in4.sin_family = AF_INET;
+	remote.u.in4.sin_port = htons((uint16_t)(10000 + n++ % 50000));
+	inet_pton(AF_INET, "192.0.2.7", &remote.u.in4.sin_addr);
+	remote.len = sizeof(struct sockaddr_in);
 	f->got = json_array();
-	sig_conn_open(S, &f->c);
+	f->c = sig_conn_open(S, &fops, f, "signal.example", &remote);
 	return f;
 }
 
 /* The socket went away (or the transport finished a close). */
 static void fc_gone(struct fconn *f)
 {
-	sig_conn_gone(S, &f->c);
+	sig_conn_gone(S, f->c);
 	json_decref(f->got);
 	free(f);
 }
@@ -154,7 +156,7 @@ static void say(struct fconn *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	sig_text(S, &f->c, buf, (size_t)n);
+	sig_text(S, f->c, buf, (size_t)n);
 }
 
 static size_t pending(const struct fconn *f)
@@ -291,14 +293,14 @@ static void test_shape_errors(void)
 	expect_error(a, "bad-json", NULL, "bad escape before a non-ASCII character");
 	say(a, "{\"type\":\"ping\"} x");
 	expect_error(a, "bad-json", NULL, "trailing text");
-	sig_text(S, &a->c, "", 0);
+	sig_text(S, a->c, "", 0);
 	expect_error(a, "bad-json", NULL, "empty message");
 	{
 		/* Deeper than jansson's parser goes. */
 		static char deep[4200];
 
 		memset(deep, '[', 4096);
-		sig_text(S, &a->c, deep, 4096);
+		sig_text(S, a->c, deep, 4096);
 		expect_error(a, "bad-json", NULL, "nested too deep");
 	}
 
@@ -316,7 +318,7 @@ static void test_shape_errors(void)
 	expect_error(a, "bad-message", NULL, "numeric type");
 	say(a, "{\"type\":null}");
 	expect_error(a, "bad-message", NULL, "null type");
-	sig_binary(S, &a->c);
+	sig_binary(S, a->c);
 	expect_error(a, "bad-message", NULL, "binary frame");
 
 	say(a, "{\"type\":\"dance\"}");
@@ -640,6 +642,68 @@ static void test_relay(void)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One relay path: a message the scanner takes and one it leaves to
+ * jansson (an escape in `to` or `type`, an object elsewhere) come out as
+ * the same bytes, and are refused the same way.
+ */
+static void test_one_relay_path(void)
+{
+	struct fconn *a, *b, *c;
+	char fast[512], idesc[64];
+
+	setup("");
+	a = fc_open();
+	b = fc_open();
+	c = fc_open();
+	joined(a, "one", NULL);
+	joined(b, "one", NULL);
+	joined(c, "one", NULL);
+	skip_all(a);
+	skip_all(b);
+	/* b's id with its first character as a \u escape */
+	snprintf(idesc, sizeof(idesc), "\\u%04x%s", (unsigned char)b->id[0], b->id + 1);
+
+	say(a, "{\"type\":\"offer\",\"to\":\"%s\",\"sdp\":\"v=0\\r\\n\"}", b->id);
+	snprintf(fast, sizeof(fast), "%s", b->raw);
+	say(a, "{\"type\":\"offer\",\"to\":\"%s\",\"sdp\":\"v=0\\r\\n\"}", idesc);
+	is_str(b->raw, fast, "offer: the same bytes from either parser");
+	say(a, "{\"type\":\"off\\u0065r\",\"to\":\"%s\",\"sdp\":\"v=0\\r\\n\"}", b->id);
+	is_str(b->raw, fast, "offer with an escaped type: the same bytes");
+
+	say(a, "{\"type\":\"candidate\",\"to\":\"%s\",\"candidate\":{\"candidate\":\"c\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}", b->id);
+	snprintf(fast, sizeof(fast), "%s", b->raw);
+	say(a, "{\"type\":\"candidate\",\"to\":\"%s\",\"candidate\":{\"candidate\":\"c\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0},\"x\":{}}", b->id);
+	is_str(b->raw, fast, "candidate: the same bytes from either parser");
+	say(a, "{\"type\":\"candidate\",\"to\":\"%s\",\"candidate\":null}", idesc);
+	ok(strstr(b->raw, "\"candidate\":null}") != NULL, "null candidate by jansson");
+	is_int(pending(c), 0, "nothing to the third peer");
+
+	say(a, "{\"type\":\"offer\",\"to\":\"nobody\",\"sdp\":\"x\"}");
+	snprintf(fast, sizeof(fast), "%s", a->raw);
+	expect_error(a, "unknown-peer", "offer", "unknown peer from the scanner");
+	say(a, "{\"type\":\"offer\",\"to\":\"nob\\u006fdy\",\"sdp\":\"x\"}");
+	is_str(a->raw, fast, "the same refusal from jansson");
+	expect_error(a, "unknown-peer", "offer", "unknown peer from jansson");
+	say(a, "{\"type\":\"offer\",\"to\":\"%s\",\"sdp\":\"x\"}", a->id);
+	expect_error(a, "unknown-peer", "offer", "to itself");
+
+	skip_all(b);
+	skip_all(c);
+	say(a, "{\"type\":\"broadcast\",\"data\":{\"chat\" : \"hi\", \"n\":1E2}}");
+	snprintf(fast, sizeof(fast), "{\"type\":\"broadcast\",\"from\":\"%s\",\"data\":{\"chat\":\"hi\",\"n\":100.0}}", a->id);
+	is_str(b->raw, fast, "broadcast data as jansson writes it");
+	is_str(c->raw, fast, "to every other peer");
+	is_int(pending(a), 0, "not to the sender");
+
+	fc_gone(a);
+	fc_gone(b);
+	/* c is left open: sig_free() frees signaling's object for it. */
+	teardown();
+	json_decref(c->got);
+	free(c);
 }
 
 static void test_ids_and_order(void)
@@ -1361,6 +1425,7 @@ int main(void)
 	test_join_members();
 	test_welcome_and_peers();
 	test_relay();
+	test_one_relay_path();
 	test_ids_and_order();
 	test_resume();
 	test_resume_replaces();
