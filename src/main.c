@@ -53,6 +53,7 @@ struct ferry {
 	struct addr_counts *alloc_counts;
 	struct listener_set *listeners;
 	struct sig *sig;
+	struct wsconns *ws;
 	struct routes *routes;
 	struct http *http;
 	struct worker **workers;
@@ -460,14 +461,16 @@ static int start_http(struct ferry *f, char *err, size_t errlen)
 		.revoked = revoked_for_peer, .revoked_ctx = f,
 	};
 	struct routes_env renv = {
-		.auth = f->auth, .store = f->store, .base = f->base, .pool = f->pool,
+		.auth = f->auth, .store = f->store, .pool = f->pool,
 	};
 	struct http_env henv = {
 		.conf = f->conf, .base = f->base, .tls = f->tls, .route = routes_answer,
 	};
 
 	f->sig = sig_new(&senv);
+	f->ws = wsconns_new(f->sig, f->base);
 	renv.sig = f->sig;
+	renv.ws = f->ws;
 	f->routes = routes_new(&renv);
 	henv.route_ctx = f->routes;
 	f->http = http_new(&henv, err, errlen);
@@ -561,7 +564,8 @@ static void stop(struct ferry *f)
 		event_free(f->sig_int);
 	if (f->sig_term)
 		event_free(f->sig_term);
-	wsconn_free_all();
+	/* WebSocket connections hand their sockets back to the HTTP server. */
+	wsconns_free(f->ws);
 	http_free(f->http);
 	routes_free(f->routes);
 	sig_free(f->sig);

@@ -396,7 +396,7 @@ int routes_answer(void *ctx, struct http_req *r)
 	if (r->origin && !r->origin_ok)
 		return http_error(r, 403, "forbidden", "This origin is not allowed.");
 	if (strcmp(p, "/ws") == 0)
-		return wsconn_upgrade(r, rt->env.sig, rt->env.base);
+		return wsconn_upgrade(rt->env.ws, r);
 	if (strcmp(p, "/api/ice-servers") == 0) {
 		if (!method_is(r, "GET", "POST"))
 			return http_error_with(r, 405, "method-not-allowed", "Use GET or POST.",

@@ -8,21 +8,21 @@
 #define FERRY_ROUTES_H
 
 struct auth;
-struct event_base;
 struct http_req;
 struct relay_pool;
 struct routes;
 struct sig;
 struct store;
 struct worker;
+struct wsconns;
 
 /* What the routes answer from; the configuration comes with each request
  * (http_conf()). */
 struct routes_env {
 	struct auth *auth;                 /* signing secret, revocations */
 	struct store *store;               /* /healthz asks it */
-	struct sig *sig;                   /* /ws connections join it; /metrics */
-	struct event_base *base;           /* WebSocket connections run on it */
+	struct sig *sig;                   /* /metrics */
+	struct wsconns *ws;                /* /ws connections join it */
 	struct relay_pool *pool;           /* /metrics */
 };
 

@@ -34,11 +34,21 @@
  * write event is armed only while the kernel refuses more), and a peer
  * that several messages reach in one turn gets them in one write.
  */
+/* The signaling WebSocket connections of one ferryd, and the two events
+ * they share; main thread only. */
+struct wsconns {
+	struct sig *sig;
+	struct event_base *base;
+	struct wsconn *all;                /* every open connection */
+	struct wsconn *dirty;              /* those with output to flush */
+	struct event *sweep_ev, *flush_ev;
+};
+
 struct wsconn {
 	struct sig_conn *sc;               /* signaling's, until sig_conn_gone() */
 	net_addr remote;                   /* the client, for log lines */
 	struct http *h;
-	struct sig *sig;
+	struct wsconns *set;
 	MHD_socket fd;
 	struct event *rev, *wev;
 	uint8_t *out;                      /* out[out_off..out_len): not yet */
@@ -60,15 +70,10 @@ struct wsconn {
 /* Handed from the upgrade request to the upgrade callback. */
 struct pending {
 	struct http *h;
-	struct sig *sig;
-	struct event_base *base;
+	struct wsconns *set;
 	char host[256];
 	net_addr remote;
 };
-
-/* Every open connection, and those with output; main thread only. */
-static struct wsconn *conns, *dirty;
-static struct event *sweep_ev, *flush_ev;
 
 
 static const struct ferry_conf *CONF(struct wsconn *c)
@@ -78,7 +83,7 @@ static const struct ferry_conf *CONF(struct wsconn *c)
 
 static struct sig *SIG(struct wsconn *c)
 {
-	return c->sig;
+	return c->set->sig;
 }
 
 static void undirty(struct wsconn *c)
@@ -89,7 +94,7 @@ static void undirty(struct wsconn *c)
 	if (c->dprev)
 		c->dprev->dnext = c->dnext;
 	else
-		dirty = c->dnext;
+		c->set->dirty = c->dnext;
 	if (c->dnext)
 		c->dnext->dprev = c->dprev;
 	c->dprev = c->dnext = NULL;
@@ -98,6 +103,7 @@ static void undirty(struct wsconn *c)
 static void finish(evutil_socket_t fd, short what, void *arg)
 {
 	struct wsconn *c = arg;
+	struct wsconns *set = c->set;
 
 	if (!c->gone) {
 		c->gone = 1;
@@ -107,7 +113,7 @@ static void finish(evutil_socket_t fd, short what, void *arg)
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		conns = c->next;
+		set->all = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	event_free(c->rev);
@@ -117,12 +123,12 @@ static void finish(evutil_socket_t fd, short what, void *arg)
 	http_kick(c->h);
 	ws_parser_fini(&c->parser);
 	free(c);
-	if (!conns) {
-		if (sweep_ev)
-			event_free(sweep_ev);
-		if (flush_ev)
-			event_free(flush_ev);
-		sweep_ev = flush_ev = NULL;
+	if (!set->all) {
+		if (set->sweep_ev)
+			event_free(set->sweep_ev);
+		if (set->flush_ev)
+			event_free(set->flush_ev);
+		set->sweep_ev = set->flush_ev = NULL;
 	}
 }
 
@@ -139,10 +145,22 @@ static void finish_soon(struct wsconn *c)
 	event_base_once(event_get_base(c->rev), -1, EV_TIMEOUT, finish, c, NULL);
 }
 
-void wsconn_free_all(void)
+struct wsconns *wsconns_new(struct sig *sig, struct event_base *base)
 {
-	while (conns)
-		finish(-1, 0, conns);
+	struct wsconns *set = xcalloc(1, sizeof(*set));
+
+	set->sig = sig;
+	set->base = base;
+	return set;
+}
+
+void wsconns_free(struct wsconns *set)
+{
+	if (!set)
+		return;
+	while (set->all)
+		finish(-1, 0, set->all);
+	free(set);
 }
 
 /* An emptied buffer is kept for the next messages unless it grew past
@@ -201,8 +219,10 @@ static void write_out(struct wsconn *c)
 /* After the loop's ready events: write what they queued. */
 static void flush_all(evutil_socket_t fd, short what, void *arg)
 {
-	while (dirty) {
-		struct wsconn *c = dirty;
+	struct wsconns *set = arg;
+
+	while (set->dirty) {
+		struct wsconn *c = set->dirty;
 
 		undirty(c);
 		if (!c->blocked)
@@ -238,12 +258,12 @@ static void queue(struct wsconn *c, const void *data, size_t len)
 		return;
 	c->dirty = 1;
 	c->dprev = NULL;
-	c->dnext = dirty;
-	if (dirty)
-		dirty->dprev = c;
+	c->dnext = c->set->dirty;
+	if (c->set->dirty)
+		c->set->dirty->dprev = c;
 	else
-		event_active(flush_ev, EV_WRITE, 0);
-	dirty = c;
+		event_active(c->set->flush_ev, EV_WRITE, 0);
+	c->set->dirty = c;
 }
 
 static size_t out_limit(struct wsconn *c);
@@ -364,10 +384,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
  * keeps its place for the reconnect grace). */
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
+	struct wsconns *set = arg;
 	struct wsconn *c;
 	uint64_t now = mono_ms();
 
-	for (c = conns; c; c = c->next) {
+	for (c = set->all; c; c = c->next) {
 		uint64_t idle = (uint64_t)CONF(c)->signaling_idle_timeout * 1000u;
 
 		if (c->finishing)
@@ -394,15 +415,15 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 		     struct MHD_UpgradeResponseHandle *urh)
 {
 	struct pending *pd = cls;
-	struct event_base *base = pd->base;
+	struct wsconns *set = pd->set;
 	struct wsconn *c = xcalloc(1, sizeof(*c));
 	int one = 1;
 
 	c->remote = pd->remote;
 	c->h = pd->h;
-	c->sig = pd->sig;
+	c->set = set;
 	/* sig_conn_open() sends nothing, so it may come before the events. */
-	c->sc = sig_conn_open(c->sig, &ops, c, pd->host, &pd->remote);
+	c->sc = sig_conn_open(set->sig, &ops, c, pd->host, &pd->remote);
 	c->urh = urh;
 	c->last_rx = c->last_ping = mono_ms();
 	free(pd);
@@ -414,24 +435,24 @@ static void upgraded(void *cls, struct MHD_Connection *mc, void *con_cls,
 	 * a message back for the client's delayed ACK.  (The https bridge
 	 * hands over a socketpair, where this fails harmlessly.) */
 	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->rev = event_new(base, sock, EV_READ | EV_PERSIST, on_readable, c);
-	c->wev = event_new(base, sock, EV_WRITE | EV_PERSIST, on_writable, c);
+	c->rev = event_new(set->base, sock, EV_READ | EV_PERSIST, on_readable, c);
+	c->wev = event_new(set->base, sock, EV_WRITE | EV_PERSIST, on_writable, c);
 	event_add(c->rev, NULL);
-	c->next = conns;
-	if (conns)
-		conns->prev = c;
-	conns = c;
-	if (!sweep_ev) {
+	c->next = set->all;
+	if (set->all)
+		set->all->prev = c;
+	set->all = c;
+	if (!set->sweep_ev) {
 		struct timeval second = { 1, 0 };
-		sweep_ev = event_new(base, -1, EV_PERSIST, sweep, NULL);
-		event_add(sweep_ev, &second);
-		flush_ev = event_new(base, -1, 0, flush_all, NULL);
+		set->sweep_ev = event_new(set->base, -1, EV_PERSIST, sweep, set);
+		event_add(set->sweep_ev, &second);
+		set->flush_ev = event_new(set->base, -1, 0, flush_all, set);
 	}
 	if (extra_len)
 		process(c, (const uint8_t *)extra, extra_len);
 }
 
-int wsconn_upgrade(struct http_req *r, struct sig *sig, struct event_base *base)
+int wsconn_upgrade(struct wsconns *set, struct http_req *r)
 {
 	const char *upgrade = http_header(r, "Upgrade");
 	const char *connection = http_header(r, "Connection");
@@ -457,8 +478,7 @@ int wsconn_upgrade(struct http_req *r, struct sig *sig, struct event_base *base)
 				  "Sec-WebSocket-Key is missing or not 16 bytes of base64.");
 	pd = xcalloc(1, sizeof(*pd));
 	pd->h = r->h;
-	pd->sig = sig;
-	pd->base = base;
+	pd->set = set;
 	memcpy(pd->host, r->host, sizeof(pd->host));
 	pd->remote = r->remote;
 	resp = MHD_create_response_for_upgrade(upgraded, pd);

@@ -15,13 +15,17 @@
 struct event_base;
 struct http_req;
 struct sig;
+struct wsconns;
+
+/* The WebSocket connections of one ferryd, carrying peers of sig on base.
+ * wsconns_free() ends every connection still open at once (no closing
+ * handshake) and frees the set; NULL is accepted. */
+struct wsconns *wsconns_new(struct sig *sig, struct event_base *base);
+void wsconns_free(struct wsconns *set);
 
 /* Validate the handshake of a request for /ws and queue the 101 response
- * (or 400/426/405 with a JSON reason); the upgraded connection then runs
- * on base and carries a peer of sig.  Returns as routes_answer() does. */
-int wsconn_upgrade(struct http_req *r, struct sig *sig, struct event_base *base);
-
-/* At exit: end every connection now (no closing handshake). */
-void wsconn_free_all(void);
+ * (or 400/426/405 with a JSON reason); the upgraded connection joins set.
+ * Returns as routes_answer() does. */
+int wsconn_upgrade(struct wsconns *set, struct http_req *r);
 
 #endif
