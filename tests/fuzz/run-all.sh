@@ -2,7 +2,7 @@
 # run-all.sh [SECONDS] — fuzz every target in turn with run-fuzz.sh.
 #
 # Targets: stun ws jwt turn conf http, and signaling when
-# tests/fuzz/fuzz_signaling.c exists.  Each runs for SECONDS (default
+# tests/fuzz/targets/fuzz_signaling.c exists.  Each runs for SECONDS (default
 # $FUZZ_SECONDS, else 60).  Prints TAP, one test per target; the build or
 # crash details run-fuzz.sh printed follow a failing line as comments.
 # Exits 1 when any target failed (its reproducer is under
@@ -16,7 +16,7 @@ case $secs in
 esac
 
 targets="stun ws jwt turn conf http"
-[ -f "$here/fuzz_signaling.c" ] && targets="$targets signaling"
+[ -f "$here/targets/fuzz_signaling.c" ] && targets="$targets signaling"
 
 n=0
 failed=0

@@ -1,9 +1,9 @@
 #!/bin/sh
 # run-fuzz.sh TARGET [SECONDS] — fuzz one codec with libFuzzer.
 #
-# Builds tests/fuzz/fuzz_TARGET.c with clang's libFuzzer, ASan and UBSan
+# Builds tests/fuzz/targets/fuzz_TARGET.c with clang's libFuzzer, ASan and UBSan
 # into a temporary directory, runs it for SECONDS (default $FUZZ_SECONDS,
-# else 60) on a copy of tests/fuzz/corpus/TARGET with tests/fuzz/TARGET.dict
+# else 60) on a copy of tests/fuzz/corpus/TARGET with tests/fuzz/dict/TARGET.dict
 # when there is one, and prints one TAP test. On a crash, leak or timeout
 # the reproducer is copied to tests/artifacts/fuzz/ (replay it with
 # tests/fuzz/replay_TARGET FILE) and the script exits 1.
@@ -30,7 +30,7 @@ top=$(cd "$here/../.." && pwd) || exit 2
 
 # The project sources each target links, relative to the top of the tree.
 # A new target needs a line here (extra_libs for libraries beyond
-# libcrypto, libssl and libjansson) and its fuzz_NAME.c and corpus/NAME/.
+# libcrypto, libssl and libjansson) and its targets/fuzz_NAME.c and corpus/NAME/.
 # turn and signaling drive whole engines: they link every module but the
 # two mains (as the tests link libferry.a), so a module's new dependency
 # needs no change here, with the libraries `pkg-config` names.
@@ -75,7 +75,7 @@ if [ ! -x "$clang" ]; then
 	echo "1..1"
 	exit 0
 fi
-[ -f "$here/fuzz_$target.c" ] || fail
+[ -f "$here/targets/fuzz_$target.c" ] || fail
 [ -d "$here/corpus/$target" ] || fail
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-fuzz-$target.XXXXXX") || exit 2
@@ -103,7 +103,7 @@ if ! "$clang" -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -g -O1 -std=c11 -D_GNU_SOURCE -pthread \
 	-DFERRY_SYSCONFDIR='"/etc"' -DFERRY_LOCALSTATEDIR='"/var"' \
 	-DFERRY_DATADIR='"/usr/share"' $cflags \
-	-I "$cfgdir" -I "$top/src" "$here/fuzz_$target.c" $sources \
+	-I "$cfgdir" -I "$top/src" "$here/targets/fuzz_$target.c" $sources \
 	-o "$tmp/fuzz_$target" -lcrypto -lssl $extra_libs -ljansson \
 	>"$tmp/build.log" 2>&1; then
 	echo "# build failed"
@@ -113,7 +113,7 @@ fi
 mkdir -p "$tmp/corpus" "$tmp/artifacts"
 cp -R "$here/corpus/$target/." "$tmp/corpus/"
 dict=""
-[ -f "$here/$target.dict" ] && dict="-dict=$here/$target.dict"
+[ -f "$here/dict/$target.dict" ] && dict="-dict=$here/dict/$target.dict"
 
 # shellcheck disable=SC2086
 (cd "$tmp" && "./fuzz_$target" -max_total_time="$secs" -timeout=25 \

@@ -109,7 +109,7 @@ def jwt_seeds():
 
 
 def write(dirname, seeds):
-    d = os.path.join(HERE, "corpus", dirname)
+    d = os.path.join(HERE, "..", "corpus", dirname)
     os.makedirs(d, exist_ok=True)
     for name, data in seeds.items():
         if isinstance(data, str):

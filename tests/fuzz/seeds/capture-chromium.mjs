@@ -1,7 +1,7 @@
 // A two-participant Chromium call through a running ferryd, for
 // capture-seeds.py to record as fuzz seeds (it sniffs `lo` meanwhile).
 //
-//   node tests/fuzz/capture-chromium.mjs --base http://127.0.0.1:HTTPPORT [--seconds 12]
+//   node tests/fuzz/seeds/capture-chromium.mjs --base http://127.0.0.1:HTTPPORT [--seconds 12]
 //
 // Reuses tests/e2e/lib.mjs (Debian's /usr/bin/chromium through
 // playwright-core, from tests/e2e/node_modules; $CHROMIUM overrides).  Two
@@ -15,7 +15,7 @@
 // {ok, flowing, ids, error}.  Every wait is bounded; the browsers are
 // playwright's children, closed by it.
 
-import {Participant, expectFlowing, poll, sleep, within} from '../e2e/lib.mjs';
+import {Participant, expectFlowing, poll, sleep, within} from '../../e2e/lib.mjs';
 
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);

@@ -11,7 +11,7 @@ to and from ferryd's port while real clients run against it:
            candidates, exchanging data channel messages (UDP and, where
            aioice can, TCP)
   chromium a two-participant call of the call page in Debian's chromium
-           (tests/fuzz/capture-chromium.mjs, through tests/e2e/lib.mjs and
+           (tests/fuzz/seeds/capture-chromium.mjs, through tests/e2e/lib.mjs and
            its node_modules) with ?relay=1: TURN over UDP and TCP, video and
            audio, a chat line, an ICE restart, a `leave`
 
@@ -56,7 +56,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 SECRET = "s3cret"
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -471,13 +471,13 @@ def write_seeds(outdir, chosen):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("outdir", nargs="?", default=os.path.join(HERE, "corpus", "stun"))
+    ap.add_argument("outdir", nargs="?", default=os.path.join(HERE, "..", "corpus", "stun"))
     ap.add_argument("--ferryd", default=os.environ.get("FERRYD", "src/ferryd"))
     ap.add_argument("--max", type=int, default=100,
                     help="seeds of coturn's and of aiortc's")
     ap.add_argument("--chromium-max", type=int, default=60, help="seeds of chromium's")
     ap.add_argument("--ws-max", type=int, default=20, help="WebSocket frames of chromium's")
-    ap.add_argument("--ws-outdir", default=os.path.join(HERE, "corpus", "ws"))
+    ap.add_argument("--ws-outdir", default=os.path.join(HERE, "..", "corpus", "ws"))
     ap.add_argument("--clients", default="coturn,aiortc,chromium",
                     help="comma-separated: which clients to run")
     args = ap.parse_args()

@@ -252,7 +252,7 @@ def seeds():
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     outdir = sys.argv[1] if len(sys.argv) > 1 else \
-        os.path.join(here, "corpus", "stun")
+        os.path.join(here, "..", "corpus", "stun")
     os.makedirs(outdir, exist_ok=True)
     all_seeds = seeds()
     for name, data in sorted(all_seeds.items()):

@@ -203,7 +203,7 @@ SEEDS = {
 
 
 def stun_seed_programs():
-    d = os.path.join(HERE, "corpus", "stun")
+    d = os.path.join(HERE, "..", "corpus", "stun")
     out = {}
     for name in sorted(os.listdir(d)):
         with open(os.path.join(d, name), "rb") as f:
@@ -219,7 +219,7 @@ def stun_seed_programs():
 
 
 def main():
-    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus", "turn")
+    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "corpus", "turn")
     os.makedirs(outdir, exist_ok=True)
     seeds = dict(SEEDS)
     seeds.update(stun_seed_programs())

@@ -68,7 +68,7 @@
 #include "turn/engine.h"
 #include "turn/stats.h"
 #include "stun/stun.h"
-#include "../lib/turn_fixture.h"
+#include "../../lib/turn_fixture.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
