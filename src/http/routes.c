@@ -383,6 +383,20 @@ static int method_is(struct http_req *r, const char *a, const char *b)
 	return strcmp(r->method, a) == 0 || (b && strcmp(r->method, b) == 0);
 }
 
+/* The API's routes: a path, the two methods it takes, and the answer to
+ * any other method (405 with Allow). */
+static const struct route {
+	const char *path;
+	const char *m1, *m2;
+	const char *use, *allow;
+	int (*answer)(struct routes *rt, struct http_req *r);
+} api[] = {
+	{ "/api/ice-servers", "GET", "POST", "Use GET or POST.", "GET, POST", ice_servers },
+	{ "/api/turn", "GET", "POST", "Use GET or POST.", "GET, POST", api_turn },
+	{ "/healthz", "GET", "HEAD", "Use GET.", "GET, HEAD", healthz },
+	{ "/metrics", "GET", "HEAD", "Use GET.", "GET, HEAD", metrics },
+};
+
 int routes_answer(void *ctx, struct http_req *r)
 {
 	struct routes *rt = ctx;
@@ -397,29 +411,13 @@ int routes_answer(void *ctx, struct http_req *r)
 		return http_error(r, 403, "forbidden", "This origin is not allowed.");
 	if (strcmp(p, "/ws") == 0)
 		return wsconn_upgrade(rt->env.ws, r);
-	if (strcmp(p, "/api/ice-servers") == 0) {
-		if (!method_is(r, "GET", "POST"))
-			return http_error_with(r, 405, "method-not-allowed", "Use GET or POST.",
-					       "Allow", "GET, POST");
-		return ice_servers(rt, r);
-	}
-	if (strcmp(p, "/api/turn") == 0) {
-		if (!method_is(r, "GET", "POST"))
-			return http_error_with(r, 405, "method-not-allowed", "Use GET or POST.",
-					       "Allow", "GET, POST");
-		return api_turn(rt, r);
-	}
-	if (strcmp(p, "/healthz") == 0) {
-		if (!method_is(r, "GET", "HEAD"))
-			return http_error_with(r, 405, "method-not-allowed", "Use GET.",
-					       "Allow", "GET, HEAD");
-		return healthz(rt, r);
-	}
-	if (strcmp(p, "/metrics") == 0) {
-		if (!method_is(r, "GET", "HEAD"))
-			return http_error_with(r, 405, "method-not-allowed", "Use GET.",
-					       "Allow", "GET, HEAD");
-		return metrics(rt, r);
+	for (size_t i = 0; i < ARRAY_LEN(api); i++) {
+		if (strcmp(p, api[i].path) != 0)
+			continue;
+		if (!method_is(r, api[i].m1, api[i].m2))
+			return http_error_with(r, 405, "method-not-allowed", api[i].use,
+					       "Allow", api[i].allow);
+		return api[i].answer(rt, r);
 	}
 	if (strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0)
 		return not_found(r);
