@@ -36,7 +36,7 @@ void conn_close(struct sig_conn *c, int code, const char *reason);
  * queued: only a peer has a queue, and a reply makes no sense on another
  * socket. */
 void conn_reply(struct sig_conn *c, json_t *obj);
-/* Refuses a message with one of the spec's error codes (doc/signaling.md
+/* Refuses a message with one of the protocol's error codes (doc/signaling.md
  * §6).  ref is the offending message's type, or NULL when it is not known
  * (the member is then left out).  fmt makes one sentence for people;
  * clients act on code. */

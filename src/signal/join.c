@@ -97,7 +97,7 @@ static int join_auth(struct sig *s, struct sig_conn *c, json_t *m,
 		refuse_join(s, c, "The token is not valid for room %s.", room);
 		goto fail;
 	}
-	/* The token is ours, but a claim we cannot use as the spec says is
+	/* The token is ours, but a claim we cannot use as doc/signaling.md says is
 	 * refused rather than silently dropped: a name beyond the limit, or
 	 * a sub that cannot be a TURN user (it becomes "<expiry>:<sub>"). */
 	nm = json_object_get(*claims, "name");
@@ -132,7 +132,7 @@ static int user_revoked(struct sig *s, const char *user)
  * The capacity of a room that is not live (or whose row vanished), from
  * the store.  A missing room is created when auto-create-rooms is set.
  * When it is not, joining a missing room is refused as `unauthorized`
- * (and the socket closed): the spec has no code of its own for it, and a
+ * (and the socket closed): the protocol has no code of its own for it, and a
  * room that must be made beforehand with `ferryctl room add` is a matter
  * of permission, like a token for the wrong room.  A store failure is
  * `server-busy`: the client may try again later.  Returns 0 or -1 (after

@@ -5,7 +5,7 @@
  * types exist, when each is allowed, the members each takes with their
  * JSON types, and what is done with it.  Every inbound message is checked
  * against it before anything is done, and every refusal maps to one of
- * the spec's stable error codes; handlers may therefore read their
+ * the protocol's stable error codes (doc/signaling.md); handlers may therefore read their
  * members without checking them again.
  *
  * offer, answer, candidate and broadcast have no handler: the row says
@@ -486,8 +486,8 @@ static int check_params(struct sig *s, struct sig_conn *c, json_t *m,
 	return 0;
 }
 
-/* Checks in the order the codes are listed by the spec (doc/signaling.md
- * §6): shape, type, state, members; only then is the message carried
+/* Checks in the order the codes are listed in doc/signaling.md (§6):
+ * shape, type, state, members; only then is the message carried
  * out. */
 static void dispatch(struct sig *s, struct sig_conn *c, json_t *m)
 {
