@@ -51,11 +51,6 @@ const struct ferry_conf *http_conf(const struct http *h)
 	return h->env.conf;
 }
 
-struct event_base *http_base(const struct http *h)
-{
-	return h->env.base;
-}
-
 void http_set_conf(struct http *h, const struct ferry_conf *conf)
 {
 	h->env.conf = conf;

@@ -45,7 +45,6 @@ void http_free(struct http *h);
 void http_set_conf(struct http *h, const struct ferry_conf *conf);
 /* The configuration in force (routes read theirs here). */
 const struct ferry_conf *http_conf(const struct http *h);
-struct event_base *http_base(const struct http *h);
 /* Run MHD soon (after an upgraded socket was handed back). */
 void http_kick(struct http *h);
 
