@@ -684,6 +684,9 @@ static void test_types(void)
 	ok(fails_with("user = alice-without-password",
 		      "t.conf:1: error: user: expected NAME:PASSWORD with a non-empty name and password"),
 	   "user: no ':'; value not echoed");
+	ok(fails_with("user = al\x01ice:hunter2",
+		      "t.conf:1: error: user: the name must be 1 to 255 bytes without control characters"),
+	   "user: a control character in the name is refused, the password not echoed");
 
 	/* external-ip */
 	ok(loads("external-ip = 2001:db8::1/2001:db8::2"), "external: IPv6 pair");
